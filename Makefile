@@ -1,0 +1,53 @@
+# genesis-lab: `make up` starts the platform, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROXY := .proxy/node_modules/.bin/configurable-http-proxy
+EXTRAS ?= all,test
+
+.PHONY: help install system proxy up test lint format bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "python3 not found: install Debian's python3 and python3-venv"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { echo "venv failed: as root run 'apt-get install -y python3-venv'"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+install: $(STAMP)  ## create .venv and install genesis-lab with every extra
+
+system:  ## install Debian packages the real parts need (root only: slurm-wlm, munge, chromium, nodejs)
+	@bash scripts/install-system-packages.sh
+
+$(PROXY):
+	@command -v npm >/dev/null || bash scripts/install-system-packages.sh nodejs
+	npm install --silent --no-audit --no-fund --prefix .proxy configurable-http-proxy@5
+
+proxy: $(PROXY)  ## install configurable-http-proxy from npm into .proxy/
+
+up: install proxy  ## install and start the platform at http://127.0.0.1:8000
+	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/genesis-lab up
+
+lint: install  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install system proxy lint  ## install, then run the whole suite
+	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install  ## run the ratio benchmarks in benchmarks/
+	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+clean:  ## remove the venv, the proxy and caches
+	rm -rf $(VENV) .proxy .pytest_cache .ruff_cache

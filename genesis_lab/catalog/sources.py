@@ -1,0 +1,119 @@
+"""Where catalog entries come from: plugins, site YAML folders, and challenge folders.
+
+Each source yields entries and collects the errors of the entries it could not validate, so one
+bad entry never hides the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from genesis_lab.catalog.entry import Entry, entry_from_mapping
+from genesis_lab.catalog.registry import GROUPS, plugin_entries
+from genesis_lab.errors import EntryValidationError
+
+__all__ = ["challenge_entries", "plugin_source", "yaml_file_entries", "yaml_folder_entries"]
+
+CHALLENGE_PUBLISHER = {"name": "Genesis Mission"}
+CHALLENGE_CONTACT = {"fn": "Genesis Mission help desk", "hasEmail": "help@genesis-lab.invalid"}
+
+
+def plugin_source() -> Iterator[Entry]:
+    """Entries of every installed dataset, model and simulator plugin."""
+    for kind in GROUPS:
+        yield from plugin_entries(kind)
+
+
+def yaml_file_entries(path: Path, errors: list[EntryValidationError]) -> Iterator[Entry]:
+    """Entries of one catalog YAML file: a list, or a mapping with an ``entries`` list."""
+    source = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        errors.append(
+            EntryValidationError(f"{source}: cannot be read as YAML: {exc}", source=source)
+        )
+        return
+    if doc is None:
+        return
+    items: Any = doc.get("entries", [doc]) if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        errors.append(
+            EntryValidationError(
+                f"{source}: 'entries' must be a list of entry mappings", source=source
+            )
+        )
+        return
+    for i, item in enumerate(items):
+        try:
+            entry = entry_from_mapping(item, source=source, position=f"#{i + 1}")
+        except EntryValidationError as exc:
+            errors.append(exc)
+            continue
+        yield entry.model_copy(update={"source_file": source})
+
+
+def yaml_folder_entries(
+    folders: Iterable[Path], errors: list[EntryValidationError]
+) -> Iterator[Entry]:
+    """Entries of every ``*.yaml``/``*.yml`` file below the site catalog folders."""
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")]):
+            yield from yaml_file_entries(path, errors)
+
+
+def challenge_entries(
+    folders: Iterable[Path], errors: list[EntryValidationError]
+) -> Iterator[Entry]:
+    """One ``challenge`` entry per ``<folder>/<id>/challenge.yaml``."""
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*/challenge.yaml")):
+            source = str(path)
+            try:
+                spec = yaml.safe_load(path.read_text()) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                errors.append(
+                    EntryValidationError(f"{source}: not valid YAML: {exc}", source=source)
+                )
+                continue
+            if not isinstance(spec, dict):
+                errors.append(EntryValidationError(f"{source}: must be a mapping", source=source))
+                continue
+            cid = spec.get("id", path.parent.name)
+            data = {
+                "id": f"{spec.get('domain', '?')}/{cid}",
+                "kind": "challenge",
+                "domain": spec.get("domain"),
+                "title": spec.get("title"),
+                "description": spec.get("question"),
+                "keyword": spec.get("keywords") or [spec.get("domain", "challenge")],
+                "modified": spec.get("modified")
+                or dt.date.fromtimestamp(path.stat().st_mtime).isoformat(),
+                "publisher": spec.get("publisher", CHALLENGE_PUBLISHER),
+                "contactPoint": spec.get("contact_point", CHALLENGE_CONTACT),
+                "license": spec.get("license", "BSD-3-Clause"),
+                "provenance": {
+                    "source": str(path.parent),
+                    "agency": spec.get("agency", "Genesis Mission"),
+                    "citation": spec.get("citation", f"genesis-lab challenge {cid}"),
+                    "version": str(spec.get("version", "1")),
+                },
+                "marking": spec.get("marking", "public"),
+                "loader": "challenge",
+                "options": {"challenge": cid, "folder": str(path.parent)},
+            }
+            try:
+                entry = entry_from_mapping(data, source=source, position=cid)
+            except EntryValidationError as exc:
+                errors.append(exc)
+                continue
+            yield entry.model_copy(update={"source_file": source})

@@ -1,0 +1,29 @@
+"""``open_dataset``: one entry point from a catalog id to an ``xarray.Dataset``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from genesis_lab.catalog import get_catalog, load_plugin
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["open_dataset"]
+
+
+def open_dataset(dataset_id: str, **kwargs: Any) -> xr.Dataset:
+    """Open a catalog dataset as an ``xarray.Dataset`` with metadata and provenance in ``attrs``.
+
+    >>> import genesis_lab as gl
+    >>> ds = gl.open_dataset("nuclear-energy/neutron-scattering-lengths")  # doctest: +SKIP
+    """
+    entry = get_catalog().get(dataset_id, kind="dataset")
+    if entry.loader:
+        ds = load_plugin("dataset", entry.loader).open(entry, **kwargs)
+    else:
+        from genesis_lab.data.files import open_distribution
+
+        ds = open_distribution(entry, **kwargs)
+    ds.attrs.update(entry.attrs())
+    return ds

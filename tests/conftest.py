@@ -1,0 +1,40 @@
+"""Shared fixtures: every test gets its own genesis home and fresh settings."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def genesis_home(tmp_path_factory, monkeypatch) -> Path:
+    """A private ``GENESIS_HOME`` for the test, with settings and caches reset."""
+    from genesis_lab.settings import reset_settings
+
+    home = tmp_path_factory.mktemp("genesis-home")
+    monkeypatch.setenv("GENESIS_HOME", str(home))
+    for var in ("GENESIS_SITE_FILE", "GENESIS_CATALOG_PATHS", "GENESIS_ALLOCATION",
+                "GENESIS_SERVICE_URL", "JUPYTERHUB_API_TOKEN"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+    reset_settings()
+    yield home
+    reset_settings()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    return find_free_port()
+
+
+def find_free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
