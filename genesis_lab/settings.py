@@ -91,6 +91,9 @@ class Settings(BaseSettings):
         None, description="Ledgers, campaign stores, schedules and the audit log."
     )
     cache_dir: Path | None = Field(None, description="Caches (sweeps, derived data).")
+    user_catalog_dir: Path | None = Field(
+        None, description="Catalog folder where assets registered from sessions are written."
+    )
     catalog_paths: PathList = Field(
         default_factory=list, description="Folders of site catalog YAML files."
     )
@@ -154,6 +157,9 @@ class Settings(BaseSettings):
         )
         self.state_dir = resolve(self.state_dir) if self.state_dir else self.home / "state"
         self.cache_dir = resolve(self.cache_dir) if self.cache_dir else self.home / "cache"
+        self.user_catalog_dir = (
+            resolve(self.user_catalog_dir) if self.user_catalog_dir else self.home / "catalog"
+        )
         self.catalog_paths = [resolve(p) for p in self.catalog_paths]
         self.challenge_paths = [resolve(p) for p in self.challenge_paths]
         return self

@@ -126,7 +126,7 @@ def load_catalog(settings: Settings | None = None, *, warn: bool = True) -> Cata
     errors: list[EntryValidationError] = []
     entries = [
         *plugin_source(),
-        *yaml_folder_entries(settings.catalog_paths, errors),
+        *yaml_folder_entries([*settings.catalog_paths, settings.user_catalog_dir], errors),
         *challenge_entries(settings.challenge_paths, errors),
     ]
     cat = Catalog.from_entries(entries, errors)
