@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 # public name -> "module:attribute"
 _LAZY: dict[str, str] = {
-    "catalog": "genesis_lab._api:catalog",
+    "catalog": "genesis_lab.catalog",
     "errors": "genesis_lab.errors",
     "get_settings": "genesis_lab.settings:get_settings",
     "open_dataset": "genesis_lab.data:open_dataset",

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from genesis_lab.catalog import Catalog, Entry, get_catalog
+from typing import TYPE_CHECKING
+
+from genesis_lab.catalog import Entry, get_catalog
+
+if TYPE_CHECKING:
+    from genesis_lab.widgets import CatalogBrowser
 
 __all__ = ["catalog", "search"]
 
 
-def catalog() -> Catalog:
-    """The catalog for this session.
+def catalog() -> CatalogBrowser:
+    """The catalog browser for this session; in a notebook it displays as a search widget.
 
     >>> import genesis_lab as gl
-    >>> len(gl.catalog()) > 0
+    >>> browser = gl.catalog()
+    >>> len(browser.catalog) > 0
     True
     """
-    return get_catalog()
+    from genesis_lab.widgets import CatalogBrowser
+
+    return CatalogBrowser(get_catalog())
 
 
 def search(

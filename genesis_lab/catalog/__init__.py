@@ -2,7 +2,14 @@
 
 >>> from genesis_lab.catalog import get_catalog
 >>> entry = get_catalog().get("nuclear-energy/neutron-scattering-lengths")  # doctest: +SKIP
+
+The module itself is callable: ``genesis_lab.catalog()`` returns the notebook catalog browser.
+A callable module is how ``gl.catalog()`` and the ``genesis_lab.catalog`` package share one name
+(importing a subpackage always binds its name on the parent package).
 """
+
+import sys
+import types
 
 from genesis_lab.catalog.catalog import Catalog, CatalogWarning, get_catalog, load_catalog
 from genesis_lab.catalog.entry import (
@@ -37,3 +44,13 @@ __all__ = [
     "load_catalog",
     "load_plugin",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        from genesis_lab._api import catalog
+
+        return catalog(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
