@@ -1,0 +1,241 @@
+"""The design space of a campaign: named dimensions with bounds, integer steps or choices.
+
+A space is declared (``Space.from_dict``) or read from a simulator's parameter schema.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from genesis_lab.errors import CampaignError, ParameterError
+
+__all__ = ["Dimension", "Space"]
+
+DimensionType = Literal["float", "int", "choice"]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One axis of a design space.
+
+    >>> Dimension("x", "float", (0.0, 1.0)).check(0.5)
+    0.5
+    """
+
+    name: str
+    type: DimensionType = "float"
+    bounds: tuple[float, float] | None = None
+    choices: tuple[Any, ...] = ()
+    log: bool = False
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in ("float", "int", "choice"):
+            raise CampaignError(
+                f"dimension {self.name!r}: type={self.type!r} is not allowed; "
+                "allowed values: float, int, choice"
+            )
+        if self.type == "choice":
+            if not self.choices:
+                raise CampaignError(f"dimension {self.name!r}: a choice needs at least one choice")
+            return
+        if self.bounds is None or len(self.bounds) != 2:
+            raise CampaignError(f"dimension {self.name!r}: bounds must be a pair (low, high)")
+        lo, hi = (float(b) for b in self.bounds)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+            raise CampaignError(
+                f"dimension {self.name!r}: bounds {self.bounds!r} must be finite with low < high"
+            )
+        if self.log and lo <= 0:
+            raise CampaignError(f"dimension {self.name!r}: a log scale needs bounds above 0")
+        object.__setattr__(self, "bounds", (lo, hi))
+
+    def check(self, value: Any) -> Any:
+        """``value`` converted to the dimension's type, or a :class:`ParameterError`."""
+        if self.type == "choice":
+            if value not in self.choices:
+                raise ParameterError(
+                    f"parameter {self.name!r} = {value!r} is not one of {list(self.choices)!r}"
+                )
+            return value
+        assert self.bounds is not None
+        lo, hi = self.bounds
+        try:
+            num = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {self.name!r} = {value!r} is not a number") from None
+        if not lo <= num <= hi:
+            raise ParameterError(
+                f"parameter {self.name!r} = {value!r} is out of bounds [{lo:g}, {hi:g}]"
+            )
+        if self.type == "int":
+            if num != round(num):
+                raise ParameterError(f"parameter {self.name!r} = {value!r} is not an integer")
+            return round(num)
+        return num
+
+    def levels(self, n: int) -> list[Any]:
+        """``n`` evenly spaced values (all choices, or every integer when there are fewer)."""
+        if self.type == "choice":
+            return list(self.choices)
+        assert self.bounds is not None
+        lo, hi = self.bounds
+        if self.type == "int":
+            count = int(hi) - math.ceil(lo) + 1
+            if count <= n:
+                return list(range(math.ceil(lo), int(hi) + 1))
+            return sorted({round(lo + (hi - lo) * i / (n - 1)) for i in range(n)})
+        if n == 1:
+            return [(lo + hi) / 2]
+        if self.log:
+            a, b = math.log(lo), math.log(hi)
+            return [math.exp(a + (b - a) * i / (n - 1)) for i in range(n)]
+        return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type}
+        if self.bounds is not None:
+            out["bounds"] = list(self.bounds)
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.log:
+            out["log"] = True
+        if self.unit:
+            out["unit"] = self.unit
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Dimension:
+        return cls(
+            name=data["name"],
+            type=data.get("type", "float"),
+            bounds=tuple(data["bounds"]) if data.get("bounds") is not None else None,
+            choices=tuple(data.get("choices", ())),
+            log=bool(data.get("log", False)),
+            unit=data.get("unit", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Space:
+    """An ordered set of dimensions, with optional fixed values passed to every experiment.
+
+    >>> s = Space.from_dict({"x": (-5.0, 10.0), "n": ("int", 1, 4), "mode": ["a", "b"]})
+    >>> [d.type for d in s.dimensions]
+    ['float', 'int', 'choice']
+    """
+
+    dimensions: tuple[Dimension, ...]
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [d.name for d in self.dimensions]
+        if not names:
+            raise CampaignError("a design space needs at least one dimension")
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise CampaignError(f"design space: dimension names repeat: {sorted(dup)}")
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.dimensions]
+
+    def __getitem__(self, name: str) -> Dimension:
+        for d in self.dimensions:
+            if d.name == name:
+                return d
+        raise CampaignError(f"no dimension {name!r} in the design space; have {self.names}")
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], fixed: Mapping[str, Any] | None = None) -> Space:
+        """A space from ``{name: (lo, hi) | ("int", lo, hi) | ("log", lo, hi) | [choices]}``."""
+        dims = []
+        for name, value in spec.items():
+            if isinstance(value, Dimension):
+                dims.append(value)
+            elif isinstance(value, list):
+                dims.append(Dimension(name, "choice", choices=tuple(value)))
+            elif isinstance(value, tuple) and len(value) == 3 and value[0] in ("int", "log"):
+                kind, lo, hi = value
+                dims.append(
+                    Dimension(
+                        name, "int" if kind == "int" else "float", (lo, hi), log=kind == "log"
+                    )
+                )
+            elif isinstance(value, tuple) and len(value) == 2:
+                dims.append(Dimension(name, "float", value))
+            else:
+                raise CampaignError(
+                    f"design space: {name!r} = {value!r}; use (low, high), ('int', low, high), "
+                    "('log', low, high) or a list of choices"
+                )
+        return cls(tuple(dims), dict(fixed or {}))
+
+    @classmethod
+    def from_simulator(
+        cls,
+        simulator: Any,
+        include: Iterable[str] | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> Space:
+        """The space of a simulator's parameter schema (``include`` picks some; others default).
+
+        >>> from genesis_lab.simulators import get_simulator  # doctest: +SKIP
+        >>> Space.from_simulator(get_simulator("biotechnology/michaelis-menten"))  # doctest: +SKIP
+        """
+        params = {p.name: p for p in simulator.parameters}
+        wanted = list(include) if include is not None else list(params)
+        unknown = [n for n in wanted if n not in params]
+        if unknown:
+            raise CampaignError(
+                f"design space: {unknown} are not parameters of {getattr(simulator, 'id', simulator)}; "
+                f"allowed: {sorted(params)}"
+            )
+        fixed = dict(fixed or {})
+        dims = []
+        for name in wanted:
+            if name in fixed:
+                continue
+            p = params[name]
+            if p.type == "choice":
+                dims.append(Dimension(name, "choice", choices=tuple(p.choices), unit=p.unit))
+            elif p.type == "bool":
+                dims.append(Dimension(name, "choice", choices=(False, True), unit=p.unit))
+            else:
+                if p.bounds is None:
+                    raise CampaignError(
+                        f"parameter {name!r} has no bounds; give it in fixed= or leave it out"
+                    )
+                dims.append(Dimension(name, p.type, tuple(p.bounds), unit=p.unit))
+        return cls(tuple(dims), fixed)
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Every dimension present and in bounds; returns converted values."""
+        missing = [n for n in self.names if n not in params]
+        if missing:
+            raise ParameterError(f"parameters {missing} are missing; the space has {self.names}")
+        return {d.name: d.check(params[d.name]) for d in self.dimensions}
+
+    def grid(self, budget: int) -> list[dict[str, Any]]:
+        """A full-factorial grid with about ``budget`` points or more (levels per axis equal)."""
+        cont = [d for d in self.dimensions if d.type != "choice"]
+        n_choice = math.prod(len(d.choices) for d in self.dimensions if d.type == "choice")
+        per_axis = 1
+        if cont:
+            per_axis = max(2, math.ceil((budget / n_choice) ** (1 / len(cont)) - 1e-9))
+        axes: list[Sequence[Any]] = [d.levels(per_axis) for d in self.dimensions]
+        import itertools
+
+        return [dict(zip(self.names, combo, strict=True)) for combo in itertools.product(*axes)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dimensions": [d.to_dict() for d in self.dimensions], "fixed": dict(self.fixed)}
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Space:
+        return cls(
+            tuple(Dimension.from_dict(d) for d in data["dimensions"]), dict(data.get("fixed", {}))
+        )
