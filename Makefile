@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROXY := .proxy/node_modules/.bin/configurable-http-proxy
+EXT_SRC := extensions/jupyterlab-genesis
+EXT := genesis_lab/labextension/package.json
 EXTRAS ?= all,test
 
 .PHONY: help install system proxy up test lint format bench clean
@@ -21,7 +23,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
-install: $(STAMP)  ## create .venv and install genesis-lab with every extra
+install: $(STAMP) $(EXT)  ## create .venv, install genesis-lab with every extra, build the lab extension
+
+$(EXT): $(STAMP) $(EXT_SRC)/package.json $(EXT_SRC)/src/index.ts $(EXT_SRC)/style/index.css
+	@command -v npm >/dev/null || bash scripts/install-system-packages.sh nodejs npm
+	cd $(EXT_SRC) && npm install --silent --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npm run --silent build
+	mkdir -p $(VENV)/share/jupyter/labextensions/@genesis-lab $(VENV)/etc/jupyter/jupyter_server_config.d
+	ln -sfn $(CURDIR)/genesis_lab/labextension $(VENV)/share/jupyter/labextensions/@genesis-lab/jupyterlab-genesis
+	cp jupyter-config/genesis_lab.json $(VENV)/etc/jupyter/jupyter_server_config.d/genesis_lab.json
+	touch $@
 
 system:  ## install Debian packages the real parts need (root only: slurm-wlm, munge, chromium, nodejs)
 	@bash scripts/install-system-packages.sh
@@ -50,4 +60,4 @@ bench: install  ## run the ratio benchmarks in benchmarks/
 	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:  ## remove the venv, the proxy and caches
-	rm -rf $(VENV) .proxy .pytest_cache .ruff_cache
+	rm -rf $(VENV) .proxy .pytest_cache .ruff_cache genesis_lab/labextension $(EXT_SRC)/node_modules $(EXT_SRC)/lib

@@ -1,0 +1,153 @@
+"""Jupyter server extension behind the Genesis side panel and status-bar item.
+
+Serves ``<base_url>/genesis/catalog``, ``/genesis/status`` and ``/genesis/challenges/<id>/open|run``
+to the JupyterLab extension; every answer comes from the same SDK functions as the widgets.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from genesis_lab.catalog import get_catalog
+from genesis_lab.errors import GenesisError
+from genesis_lab.settings import get_settings
+
+_RUNS: dict[str, dict[str, Any]] = {}
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-run")
+
+
+def catalog_summary() -> list[dict[str, str]]:
+    """Every entry as the small record the side panel filters in the browser."""
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "domain": e.domain,
+            "title": e.title,
+            "marking": e.marking,
+            "keywords": " ".join(e.keyword),
+            "challenge": e.options.get("challenge", "") if e.kind == "challenge" else "",
+        }
+        for e in get_catalog()
+    ]
+
+
+def session_status() -> dict[str, Any]:
+    """The session's allocation and the core-hours charged to it so far."""
+    settings = get_settings()
+    status: dict[str, Any] = {"user": settings.user, "allocation": settings.allocation}
+    if not settings.allocation:
+        status.update(account=None, scheduler="local", budget_core_hours=None, used_core_hours=0.0)
+        return status
+    try:
+        from genesis_lab.compute import get_allocation, used_core_hours
+
+        alloc = get_allocation(settings.allocation)
+        status.update(
+            account=alloc.account,
+            scheduler=alloc.scheduler,
+            budget_core_hours=alloc.budget_core_hours,
+            used_core_hours=round(used_core_hours(alloc.id), 3),
+        )
+    except (GenesisError, ImportError) as exc:
+        status["error"] = str(exc)
+    return status
+
+
+def open_challenge(challenge_id: str, root_dir: Path) -> str:
+    """Copy a challenge notebook into the user's folder (never over their edits); its path."""
+    entry = next(
+        (
+            e
+            for e in get_catalog().search(kind="challenge")
+            if e.options.get("challenge") == challenge_id
+        ),
+        None,
+    )
+    if entry is None:
+        raise web.HTTPError(404, f"No challenge {challenge_id!r}")
+    folder = Path(entry.options["folder"])
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if not notebooks:
+        raise web.HTTPError(404, f"Challenge {challenge_id!r} has no notebook")
+    target_dir = root_dir / "challenges" / challenge_id
+    target = target_dir / notebooks[0].name
+    if not target.exists():
+        target_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".ipynb.tmp")
+        shutil.copyfile(notebooks[0], tmp)
+        tmp.replace(target)
+    return str(target.relative_to(root_dir))
+
+
+def _run_challenge(challenge_id: str) -> None:
+    from genesis_lab import pipelines
+
+    record = _RUNS[challenge_id]
+    try:
+        result = pipelines.run(challenge_id)
+        record.update(status="succeeded", run=str(getattr(result, "run_id", result)))
+    except Exception as exc:
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+
+
+class CatalogHandler(APIHandler):
+    @web.authenticated
+    def get(self) -> None:
+        self.finish(json.dumps(catalog_summary()))
+
+
+class StatusHandler(APIHandler):
+    @web.authenticated
+    def get(self) -> None:
+        self.finish(json.dumps(session_status()))
+
+
+class ChallengeOpenHandler(APIHandler):
+    @web.authenticated
+    def post(self, challenge_id: str) -> None:
+        root = Path(self.settings["server_root_dir"]).expanduser()
+        self.finish(json.dumps({"path": open_challenge(challenge_id, root)}))
+
+
+class ChallengeRunHandler(APIHandler):
+    @web.authenticated
+    def post(self, challenge_id: str) -> None:
+        if _RUNS.get(challenge_id, {}).get("status") == "running":
+            self.set_status(409)
+            self.finish(json.dumps({"status": "running"}))
+            return
+        _RUNS[challenge_id] = {"status": "running"}
+        _EXECUTOR.submit(_run_challenge, challenge_id)
+        self.set_status(202)
+        self.finish(json.dumps(_RUNS[challenge_id]))
+
+    @web.authenticated
+    def get(self, challenge_id: str) -> None:
+        self.finish(json.dumps(_RUNS.get(challenge_id, {"status": "none"})))
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "genesis_lab.widgets.server"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    base = url_path_join(serverapp.web_app.settings["base_url"], "genesis")
+    ident = r"([a-z0-9][a-z0-9._-]*)"
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, "catalog"), CatalogHandler),
+            (url_path_join(base, "status"), StatusHandler),
+            (url_path_join(base, "challenges", ident, "open"), ChallengeOpenHandler),
+            (url_path_join(base, "challenges", ident, "run"), ChallengeRunHandler),
+        ],
+    )
