@@ -116,6 +116,27 @@ class Settings(BaseSettings):
         description="Token the hub gives a session; used to call the genesis service.",
         repr=False,
     )
+    hub_api_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("JUPYTERHUB_API_URL", "hub_api_url"),
+        description="The hub's REST API URL (injected by the hub into services and sessions).",
+    )
+    service_prefix: str = Field(
+        "/services/genesis/",
+        validation_alias=AliasChoices(
+            "JUPYTERHUB_SERVICE_PREFIX", "GENESIS_SERVICE_PREFIX", "service_prefix"
+        ),
+        description="URL prefix the genesis service is reached under through the proxy.",
+    )
+    service_bind_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("JUPYTERHUB_SERVICE_URL", "service_bind_url"),
+        description="Where the genesis service listens (injected by the hub).",
+    )
+    vetted_group: str | None = Field(
+        "vetted",
+        description="Hub group of vetted (approved) users; None: every hub user is vetted.",
+    )
     site_file: Path | None = Field(None, description="The site file these settings came from.")
     allocations: list[dict[str, Any]] = Field(
         default_factory=list,
