@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "errors": "genesis_lab.errors",
     "get_settings": "genesis_lab.settings:get_settings",
     "open_dataset": "genesis_lab.data:open_dataset",
+    "record_metrics": "genesis_lab.pipelines.metrics:record_metrics",
     "search": "genesis_lab._api:search",
 }
 

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         None, description="URL of the genesis service; set inside hub sessions."
     )
     allocation: str | None = Field(None, description="Id of the allocation this session charges.")
+    metrics_file: Path | None = Field(
+        None, description="Set by the pipeline runner for a kernel: where record_metrics writes."
+    )
     user: str = Field(
         default_factory=getpass.getuser,
         validation_alias=AliasChoices("GENESIS_USER", "JUPYTERHUB_USER", "user"),

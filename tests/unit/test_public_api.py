@@ -8,6 +8,7 @@ EXPECTED = {
     "errors",
     "get_settings",
     "open_dataset",
+    "record_metrics",
     "search",
 }
 

@@ -1,0 +1,184 @@
+"""The results store: ``<results_root>/<challenge>/<run-id>/`` holding one finished run each.
+
+A run is written into a hidden ``.tmp-<run-id>`` folder and renamed into place as the last step,
+so a folder without a leading dot is always a complete record (completed or failed), never partial.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from genesis_lab.errors import PipelineError
+
+__all__ = ["ResultsStore", "RunRecord", "write_json_atomic"]
+
+STATUS_FILE = "status.json"
+NOTEBOOK_FILE = "notebook.ipynb"
+METRICS_FILE = "metrics.json"
+CRATE_FILE = "ro-crate-metadata.json"
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(obj, fh, indent=2, default=str)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One stored run: its folder and its ``status.json``."""
+
+    path: Path
+    status: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def challenge(self) -> str:
+        return self.status["challenge"]
+
+    @property
+    def state(self) -> str:
+        """``completed`` or ``failed``."""
+        return self.status["status"]
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.status.get("metrics", {})
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.status.get("parameters", {})
+
+    @property
+    def notebook(self) -> Path:
+        return self.path / NOTEBOOK_FILE
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "path": str(self.path), **self.status}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ResultsStore:
+    """Runs of every challenge under ``root``.
+
+    >>> from pathlib import Path
+    >>> store = ResultsStore(Path("/tmp/gl-results-doctest"))
+    >>> store.runs("reactor-period")
+    []
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def folder(self, challenge: str) -> Path:
+        return self.root / challenge
+
+    @staticmethod
+    def new_run_id(key: str) -> str:
+        """Sortable id: UTC time to the microsecond, then a piece of the cache key and a nonce."""
+        now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        return f"{now}-{key[:8]}{secrets.token_hex(2)}"
+
+    def begin(self, challenge: str, run_id: str) -> Path:
+        """Create the hidden working folder of a run (and clear those of dead runners)."""
+        folder = self.folder(challenge)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._clear_stale(folder)
+        work = folder / f".tmp-{run_id}"
+        work.mkdir()
+        (work / ".pid").write_text(str(os.getpid()))
+        return work
+
+    def _clear_stale(self, folder: Path) -> None:
+        for work in folder.glob(".tmp-*"):
+            try:
+                pid = int((work / ".pid").read_text())
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                continue
+            shutil.rmtree(work, ignore_errors=True)
+
+    def commit(self, work: Path, status: dict[str, Any]) -> RunRecord:
+        """Write ``status.json`` last, then rename the working folder into place (atomic)."""
+        (work / ".pid").unlink(missing_ok=True)
+        write_json_atomic(work / STATUS_FILE, status)
+        final = work.parent / work.name.removeprefix(".tmp-")
+        os.rename(work, final)
+        record = RunRecord(final, status)
+        if status["status"] == "completed":
+            keys = work.parent / ".keys"
+            keys.mkdir(exist_ok=True)
+            write_json_atomic(keys / status["cache_key"], {"run_id": final.name})
+        return record
+
+    def load(self, path: Path) -> RunRecord | None:
+        """The run stored at ``path``, or ``None`` if it is not a complete record."""
+        if path.name.startswith(".") or not path.is_dir():
+            return None
+        try:
+            status = json.loads((path / STATUS_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return RunRecord(path, status)
+
+    def lookup(self, challenge: str, key: str) -> RunRecord | None:
+        """The completed run with cache key ``key``, if one is stored."""
+        try:
+            run_id = json.loads((self.folder(challenge) / ".keys" / key).read_text())["run_id"]
+        except (OSError, ValueError, KeyError):
+            return None
+        record = self.load(self.folder(challenge) / run_id)
+        if record is None or record.state != "completed" or record.status.get("cache_key") != key:
+            return None
+        return record
+
+    def runs(self, challenge: str) -> list[RunRecord]:
+        """Every stored run of ``challenge``, oldest first."""
+        folder = self.folder(challenge)
+        if not folder.is_dir():
+            return []
+        records = (self.load(p) for p in sorted(folder.iterdir()))
+        return [r for r in records if r is not None]
+
+    def find(self, run_id: str) -> RunRecord:
+        """The run ``run_id`` of any challenge (or a path to a run folder)."""
+        as_path = Path(run_id)
+        if as_path.is_dir() and (record := self.load(as_path.resolve())):
+            return record
+        if self.root.is_dir() and "/" not in run_id and not run_id.startswith("."):
+            for folder in sorted(self.root.iterdir()):
+                record = self.load(folder / run_id)
+                if record is not None:
+                    return record
+        raise PipelineError(
+            f"No stored run {run_id!r} under {self.root}. "
+            "Run `genesis-lab challenge results ID` to see the run ids of a challenge."
+        )
