@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["fixtures.browser", "fixtures.lab"]
+
 
 @pytest.fixture(autouse=True)
 def genesis_home(tmp_path_factory, monkeypatch) -> Path:

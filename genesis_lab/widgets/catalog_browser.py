@@ -128,7 +128,9 @@ class CatalogBrowser(w.VBox):
         self.results.options = [(f"{e.id} — {e.title}", e.id) for e in shown]
         more = f" (first {MAX_LISTED} shown)" if len(self.hits) > MAX_LISTED else ""
         self.count.value = f"<b>{len(self.hits)}</b> of {len(self.catalog)} entries{more}"
-        if self.results.value is None:
+        if self.results.value is None and shown:
+            self.results.value = shown[0].id
+        elif self.results.value is None:
             self._select()
 
     def _select(self, _change: Any = None) -> None:
