@@ -5,5 +5,6 @@
 """
 
 from genesis_lab.data.open import open_dataset
+from genesis_lab.data.register import save_dataset
 
-__all__ = ["open_dataset"]
+__all__ = ["open_dataset", "save_dataset"]
