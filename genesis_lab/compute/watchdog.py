@@ -1,0 +1,87 @@
+"""A tiny process that cancels a cluster's batch jobs when the process that owns it dies.
+
+Started by :func:`genesis_lab.compute.cluster`; survives a SIGKILLed kernel, so no job is orphaned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+from genesis_lab.compute.commands import run_command
+from genesis_lab.compute.schedulers import list_jobs_command, scheduler_config
+from genesis_lab.errors import SchedulerError
+
+__all__ = ["cancel_jobs_named", "main"]
+
+
+def _alive(pid: int, started: float) -> bool:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        # a recycled pid belongs to a process started later than the one we watch
+        return (
+            proc.is_running()
+            and abs(proc.create_time() - started) < 1.0
+            and (proc.status() != psutil.STATUS_ZOMBIE)
+        )
+    except psutil.Error:
+        return False
+
+
+def cancel_jobs_named(scheduler: str, job_name: str) -> list[str]:
+    """Cancel every job of the scheduler called ``job_name``; returns their ids.
+
+    >>> cancel_jobs_named("slurm", "no-such-job-name")  # doctest: +SKIP
+    []
+    """
+    out = run_command(list_jobs_command(scheduler, job_name), timeout=30).stdout
+    ids = [line.split()[0] for line in out.splitlines() if line.strip()]
+    if ids:
+        run_command([*scheduler_config(scheduler)["cancel_jobs"], *ids], timeout=30, check=False)
+    return ids
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m genesis_lab.compute.watchdog --pid P --started T --scheduler S --job-name N``."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--pid", type=int, required=True, help="process that owns the cluster")
+    p.add_argument("--started", type=float, required=True, help="its create time (epoch s)")
+    p.add_argument("--scheduler", required=True, help="slurm, pbs or lsf")
+    p.add_argument("--job-name", required=True, help="job name shared by the cluster's jobs")
+    p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
+    args = p.parse_args(argv)
+
+    state = {"stop": False, "cancel": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        state["stop"] = True
+        state["cancel"] = signum == signal.SIGUSR1
+
+    # SIGTERM: the cluster closed and cancelled its own jobs. SIGUSR1: cancel them now.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGUSR1, on_signal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while not state["stop"] and _alive(args.pid, args.started):
+        time.sleep(args.poll)
+    if state["stop"] and not state["cancel"]:
+        return 0
+    for attempt in range(3):
+        try:
+            ids = cancel_jobs_named(args.scheduler, args.job_name)
+        except SchedulerError as exc:
+            print(f"genesis-lab watchdog: {exc}", file=sys.stderr)
+            time.sleep(1 + attempt)
+            continue
+        if not ids:
+            break
+        time.sleep(1)  # a job submitted at the instant of death shows up late
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
