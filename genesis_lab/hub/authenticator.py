@@ -1,0 +1,83 @@
+"""Vetted users: sign-up, then an admin's approval (jupyterhub-nativeauthenticator, bcrypt hashes).
+
+Clearances are hub groups; the first admin is created from a bcrypt hash the launcher leaves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.orm import UserInfo
+from tornado import web
+from traitlets import Dict, Unicode
+
+__all__ = ["GenesisAuthenticator", "clearances_of"]
+
+
+def clearances_of(group_names: list[str], clearance_groups: dict[str, str]) -> list[str]:
+    """The clearances (access markings) that membership of ``group_names`` grants.
+
+    >>> clearances_of(["clearance-controlled", "physics"], {"controlled": "clearance-controlled"})
+    ['controlled']
+    """
+    names = set(group_names)
+    return sorted(marking for marking, group in clearance_groups.items() if group in names)
+
+
+class GenesisAuthenticator(NativeAuthenticator):
+    """NativeAuthenticator with genesis-lab's rules.
+
+    * Users sign up at ``/hub/signup``; nobody logs in or starts a session before an admin
+      approves them at ``/hub/authorize`` (withdrawing approval stops new sessions too).
+    * An admin grants a clearance by adding the user to its hub group (``clearance_groups``).
+    * The first admin's password arrives as a bcrypt hash in ``first_admin_hash_file``, which is
+      read once and deleted; no password is ever stored or logged in clear.
+    """
+
+    clearance_groups = Dict(
+        {},
+        help="Access marking -> hub group that grants it (from the site file's clearance_groups).",
+    ).tag(config=True)
+
+    first_admin_hash_file = Unicode(
+        "",
+        help="File holding the bcrypt hash of the first admin's one-time password; imported into "
+        "the user table at start-up and then deleted.",
+    ).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.import_first_admin()
+
+    def import_first_admin(self) -> None:
+        """Create the first admin (approved) from the launcher's bcrypt hash, once."""
+        if not self.first_admin_hash_file:
+            return
+        path = Path(self.first_admin_hash_file)
+        if not path.is_file():
+            return
+        username, _, hashed = path.read_text().strip().partition(":")
+        if username and hashed and self.get_user(username) is None:
+            self.db.add(UserInfo(username=username, password=hashed.encode(), is_authorized=True))
+            self.db.commit()
+            self.log.info("First admin %r created from the launcher's password hash", username)
+        path.unlink()
+
+    def is_approved(self, username: str) -> bool:
+        """Whether an admin approved ``username`` (hub admins always are)."""
+        if username in self.admin_users:
+            return True
+        info = self.get_user(username)
+        return bool(info and info.is_authorized)
+
+    def pre_spawn_start(self, user: Any, spawner: Any) -> None:
+        if not self.is_approved(user.name):
+            raise web.HTTPError(
+                403,
+                f"User {user.name!r} has not been approved by an administrator; "
+                "sessions start only after approval.",
+            )
+        marks = clearances_of([g.name for g in user.groups], self.clearance_groups)
+        spawner.log.info("Clearances of %s: %s", user.name, ", ".join(marks) or "none")

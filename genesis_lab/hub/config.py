@@ -1,0 +1,164 @@
+"""Every value ``hub_config/jupyterhub_config.py`` assigns, computed from the settings and site file.
+
+The hub's files (database, cookie secret, proxy token, culler state) live under ``<state_dir>/hub``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from genesis_lab.hub.site import HubSite, hub_site
+from genesis_lab.settings import REPO_DIR, Settings, get_settings
+
+__all__ = ["HubPlan", "hub_plan"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+CLEARANCE_OFFICERS = "clearance-officers"
+
+
+@dataclass
+class HubPlan:
+    """The hub's configuration values.
+
+    >>> plan = hub_plan()
+    >>> plan.spawner_class in {"genesis-local", "genesis-slurm"}
+    True
+    """
+
+    settings: Settings
+    site: HubSite
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.settings.state_dir) / "hub"
+
+    @property
+    def sessions_root(self) -> Path:
+        return self.site.sessions_root or Path(self.settings.home) / "users"
+
+    @property
+    def db_url(self) -> str:
+        return self.site.db_url or f"sqlite:///{self.state_dir / 'jupyterhub.sqlite'}"
+
+    @property
+    def cookie_secret_file(self) -> str:
+        return str(self.state_dir / "jupyterhub_cookie_secret")
+
+    @property
+    def proxy_token_file(self) -> Path:
+        return self.state_dir / "proxy_auth_token"
+
+    @property
+    def proxy_auth_token(self) -> str:
+        return self.proxy_token_file.read_text().strip() if self.proxy_token_file.is_file() else ""
+
+    @property
+    def first_admin_hash_file(self) -> str:
+        return str(self.state_dir / "first-admin.bcrypt")
+
+    @property
+    def orphan_file(self) -> str:
+        return str(self.state_dir / "slurm-jobs-to-cancel.json")
+
+    @property
+    def bind_url(self) -> str:
+        return f"http://{self.site.ip}:{self.site.port}"
+
+    @cached_property
+    def proxy_command(self) -> list[str]:
+        local = REPO_DIR / ".proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+        found = str(local) if local.exists() else shutil.which("configurable-http-proxy")
+        return [found or "configurable-http-proxy"]
+
+    @property
+    def spawner_class(self) -> str:
+        return {"local": "genesis-local", "slurm": "genesis-slurm"}[self.site.spawner]
+
+    @property
+    def authenticator_class(self) -> str:
+        return "genesis-native" if self.site.authenticator == "native" else "cilogon"
+
+    @property
+    def admin_users(self) -> set[str]:
+        return set(self.site.admin_users)
+
+    @property
+    def clearance_groups(self) -> dict[str, str]:
+        return dict(self.settings.clearance_groups)
+
+    @property
+    def load_groups(self) -> dict[str, dict[str, Any]]:
+        groups: dict[str, dict[str, Any]] = {
+            group: {"users": [], "properties": {"clearance": marking}}
+            for marking, group in self.clearance_groups.items()
+        }
+        groups[CLEARANCE_OFFICERS] = {"users": [], "properties": {}}
+        return groups
+
+    @property
+    def load_roles(self) -> list[dict[str, Any]]:
+        """The culler's role and the clearance officers' role (group admins, never hub admins)."""
+        officer_scopes = ["list:users", "read:users:name", "read:groups"]
+        officer_scopes += [f"groups!group={g}" for g in self.clearance_groups.values()]
+        roles = [
+            {"name": "clearance-officer", "scopes": officer_scopes, "groups": [CLEARANCE_OFFICERS]}
+        ]
+        if self.site.idle_timeout:
+            roles.append(
+                {
+                    "name": "idle-culler",
+                    "scopes": [
+                        "list:users",
+                        "read:users:activity",
+                        "read:servers",
+                        "delete:servers",
+                    ],
+                    "services": ["idle-culler"],
+                }
+            )
+        return roles
+
+    @property
+    def services(self) -> list[dict[str, Any]]:
+        if not self.site.idle_timeout:
+            return []
+        every = self.site.cull_every or max(self.site.idle_timeout // 2, 1)
+        return [
+            {
+                "name": "idle-culler",
+                "command": [
+                    sys.executable,
+                    "-m",
+                    "jupyterhub_idle_culler",
+                    f"--timeout={self.site.idle_timeout}",
+                    f"--cull-every={every}",
+                ],
+            }
+        ]
+
+    @property
+    def site_file(self) -> str:
+        return str(self.settings.site_file or "")
+
+    @property
+    def spawner_args(self) -> list[str]:
+        return [f"--LabApp.app_settings_dir={PACKAGE_DIR / 'lab_settings'}"]
+
+    @property
+    def template_paths(self) -> list[str]:
+        return [str(PACKAGE_DIR / "templates")]
+
+    @property
+    def home_dir_template(self) -> str:
+        return str(self.sessions_root / "{username}")
+
+
+def hub_plan(settings: Settings | None = None) -> HubPlan:
+    """The plan for the current settings (site file named by ``GENESIS_SITE_FILE``)."""
+    settings = settings or get_settings()
+    return HubPlan(settings=settings, site=hub_site(settings))

@@ -1,0 +1,128 @@
+"""Start JupyterHub with genesis-lab's configuration: secrets, first admin, ports, then ``exec``.
+
+Used by ``genesis-lab hub`` and ``genesis-lab up``; secrets are files of mode 0600 in the state dir.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from genesis_lab.errors import SettingsError
+from genesis_lab.hub.config import HubPlan, hub_plan
+from genesis_lab.settings import REPO_DIR
+
+__all__ = ["HubLaunch", "prepare", "write_secret"]
+
+CONFIG_FILE = REPO_DIR / "hub_config" / "jupyterhub_config.py"
+DEFAULT_SITE_FILE = REPO_DIR / "hub_config" / "site.yaml"
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically with mode 0600.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s"
+    >>> write_secret(p, "x"); oct(p.stat().st_mode & 0o777)
+    '0o600'
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+@dataclass
+class HubLaunch:
+    """What :func:`prepare` decided: the command to run and the first admin's one-time password."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    plan: HubPlan
+    admin_user: str = ""
+    admin_password: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.plan.site.ip}:{self.plan.site.port}/"
+
+
+def prepare(*, ip: str | None = None, port: int | None = None, hub_port: int | None = None,
+            proxy_api_port: int | None = None) -> HubLaunch:  # fmt: skip
+    """Create the hub's state folder and secrets and return the command that starts the hub.
+
+    On the first start (no hub database yet) the first admin's one-time password is generated;
+    only its bcrypt hash is written, for the authenticator to import.
+    """
+    import bcrypt
+
+    plan = hub_plan()
+    if ip:
+        plan.site.ip = ip
+    if port:
+        plan.site.port = port
+    if not CONFIG_FILE.is_file():
+        raise SettingsError(f"The hub configuration {CONFIG_FILE} is missing.")
+    state = plan.state_dir
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(state, 0o700)
+    plan.sessions_root.mkdir(parents=True, exist_ok=True)
+    os.chmod(plan.sessions_root, 0o755)
+    if not Path(plan.cookie_secret_file).is_file():
+        write_secret(Path(plan.cookie_secret_file), secrets.token_hex(32))
+    if not plan.proxy_token_file.is_file():
+        write_secret(plan.proxy_token_file, secrets.token_hex(32))
+
+    launch = HubLaunch(argv=[], env=dict(os.environ), cwd=state, plan=plan)
+    db_file = state / "jupyterhub.sqlite"
+    first_start = plan.site.db_url is None and not db_file.exists()
+    if first_start and plan.site.authenticator == "native" and plan.site.admin_users:
+        launch.admin_user = plan.site.admin_users[0]
+        launch.admin_password = secrets.token_urlsafe(12)
+        hashed = bcrypt.hashpw(launch.admin_password.encode(), bcrypt.gensalt()).decode()
+        write_secret(Path(plan.first_admin_hash_file), f"{launch.admin_user}:{hashed}\n")
+
+    bin_dir = str(Path(sys.executable).parent)
+    proxy_bin = str(Path(plan.proxy_command[0]).parent)
+    launch.env["PATH"] = os.pathsep.join([bin_dir, proxy_bin, launch.env.get("PATH", "")])
+    if plan.settings.site_file:
+        launch.env["GENESIS_SITE_FILE"] = str(plan.settings.site_file)
+    launch.env["GENESIS_HOME"] = str(plan.settings.home)
+    launch.argv = [
+        sys.executable, "-m", "jupyterhub", "-f", str(CONFIG_FILE),
+        f"--JupyterHub.bind_url=http://{plan.site.ip}:{plan.site.port}",
+    ]  # fmt: skip
+    hub_port = hub_port or plan.site.hub_port
+    if hub_port:
+        launch.argv.append(f"--JupyterHub.hub_port={hub_port}")
+    proxy_api_port = proxy_api_port or plan.site.proxy_api_port
+    if proxy_api_port:
+        launch.argv.append(f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_api_port}")
+    return launch
+
+
+def banner(launch: HubLaunch) -> str:
+    """What the operator reads before the hub's log starts."""
+    lines = [f"genesis-lab hub at {launch.url}", f"  state: {launch.plan.state_dir}"]
+    if launch.admin_password:
+        lines += [
+            f"  first admin: {launch.admin_user}",
+            f"  one-time password: {launch.admin_password}",
+            "  (shown once, never stored in clear: log in, then change it at /hub/change-password)",
+            f"  approve sign-ups at {launch.url}hub/authorize",
+        ]
+    else:
+        lines.append(f"  log in at {launch.url}hub/login (sign up at {launch.url}hub/signup)")
+    return "\n".join(lines)
+
+
+def exec_hub(launch: HubLaunch) -> None:
+    """Replace this process with JupyterHub."""
+    print(banner(launch), flush=True)
+    os.chdir(launch.cwd)
+    os.execvpe(launch.argv[0], launch.argv, launch.env)

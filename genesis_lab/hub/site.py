@@ -1,0 +1,99 @@
+"""The ``hub:`` section of the site file, validated: where the hub listens, how it spawns and culls.
+
+``jupyterhub_config.py`` reads every value it assigns from :func:`hub_site`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from genesis_lab.errors import SettingsError
+from genesis_lab.settings import Settings, get_settings
+
+__all__ = ["HubSite", "SlurmSection", "hub_site"]
+
+
+class SlurmSection(BaseModel):
+    """How sessions become SLURM jobs (``hub.spawner: slurm``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exec_prefix: str = Field(
+        "/usr/sbin/runuser -u {username} --",
+        description="Prefix of sbatch/squeue/scancel so they run as the user (sudo or runuser).",
+    )
+    startup_poll_interval: float = Field(1.0, gt=0, description="Seconds between squeue polls.")
+    prologue: str = Field("", description="Shell lines run in the job before the session starts.")
+
+
+class OAuthSection(BaseModel):
+    """An OAuth/OIDC login (CILogon or a generic OIDC provider) instead of sign-up with a password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["cilogon", "generic"] = "cilogon"
+    client_id: str = ""
+    client_secret_file: Path | None = Field(None, description="File holding the client secret.")
+    callback_url: str = ""
+    allowed_idps: dict[str, dict] = Field(default_factory=dict)
+
+
+class HubSite(BaseModel):
+    """The validated ``hub:`` section of the site file.
+
+    >>> HubSite().port
+    8000
+    >>> HubSite(spawner="slurm").spawner
+    'slurm'
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ip: str = Field("127.0.0.1", description="Address the proxy listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the proxy listens on.")
+    hub_port: int = Field(0, ge=0, le=65535, description="Hub's own port (0: a free one).")
+    proxy_api_port: int = Field(0, ge=0, le=65535, description="Proxy API port (0: a free one).")
+    spawner: Literal["local", "slurm"] = Field(
+        "local", description="local: sessions run as the hub's user; slurm: as SLURM jobs."
+    )
+    authenticator: Literal["native", "oauth"] = Field(
+        "native", description="native: sign-up + admin approval; oauth: CILogon/OIDC login."
+    )
+    admin_users: list[str] = Field(default_factory=lambda: ["admin"])
+    db_url: str | None = Field(None, description="Hub database URL (default SQLite in state).")
+    sessions_root: Path | None = Field(
+        None, description="Per-user folders for local sessions (default <home>/users)."
+    )
+    idle_timeout: int = Field(3600, ge=0, description="Cull sessions idle this long (s); 0: never.")
+    cull_every: int = Field(0, ge=0, description="Culler period (s); 0: idle_timeout / 2.")
+    concurrent_spawn_limit: int = Field(40, ge=1, description="Spawns in flight at once.")
+    start_timeout: int = Field(300, ge=5, description="Seconds a session may take to start.")
+    http_timeout: int = Field(120, ge=5, description="Seconds for a started session to answer.")
+    minimum_password_length: int = Field(10, ge=8)
+    default_profile: dict[str, str] = Field(
+        default_factory=lambda: {"cores": "1", "memory": "2GB", "walltime": "01:00:00"},
+        description="Values the options form shows first.",
+    )
+    slurm: SlurmSection = Field(default_factory=SlurmSection)
+    oauth: OAuthSection = Field(default_factory=OAuthSection)
+
+
+def hub_site(settings: Settings | None = None) -> HubSite:
+    """The hub section of the current settings, validated.
+
+    >>> hub_site().spawner in {"local", "slurm"}
+    True
+    """
+    settings = settings or get_settings()
+    try:
+        return HubSite(**settings.hub)
+    except ValidationError as exc:
+        lines = [f"  hub.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError(
+            "Invalid 'hub' section in the site file:\n"
+            + "\n".join(lines)
+            + "\nSee hub_config/site.yaml for the fields and their defaults."
+        ) from None

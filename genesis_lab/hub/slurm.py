@@ -1,0 +1,287 @@
+"""Sessions as SLURM jobs charged to the allocation's account (batchspawner's SlurmSpawner).
+
+Fixes what batchspawner's issues #315/#215 describe: an unreadable ``squeue`` never marks a running
+session stopped, and a job whose cancel failed is remembered and cancelled later, never forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from batchspawner import SlurmSpawner
+from batchspawner.batchspawner import JobStatus
+from traitlets import Float, Integer, Unicode, default
+
+from genesis_lab.compute.allocations import Allocation
+from genesis_lab.hub import queue
+from genesis_lab.hub.options import SessionRequest
+from genesis_lab.hub.spawner import AllocationSpawnerMixin, SpawnRefused
+
+__all__ = ["SlurmAllocationSpawner"]
+
+_BATCH_SCRIPT = """#!/bin/bash
+#SBATCH --output={{homedir}}/.genesis-session-%j.log
+#SBATCH --job-name=genesis-session-{{username}}
+#SBATCH --chdir={{homedir}}
+#SBATCH --export={{keepvars}}
+#SBATCH --account={{account}}
+{% if partition %}#SBATCH --partition={{partition}}
+{% endif %}{% if runtime %}#SBATCH --time={{runtime}}
+{% endif %}{% if memory %}#SBATCH --mem={{memory}}
+{% endif %}{% if nprocs %}#SBATCH --cpus-per-task={{nprocs}}
+{% endif %}{% if options %}#SBATCH {{options}}
+{% endif %}
+set -euo pipefail
+{{prologue}}
+{% if srun %}{{srun}} {% endif %}{{cmd}}
+{{epilogue}}
+"""
+
+
+class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
+    """A session is a SLURM job with ``--account`` and partition from the chosen allocation.
+
+    While the job is pending, the spawn page shows its state, queue position and estimated
+    start (``squeue --start``); a job that ends before JupyterLab answers fails the spawn with the
+    scheduler's reason.
+    """
+
+    batch_script = Unicode(_BATCH_SCRIPT, help="Job script template (jinja2).").tag(config=True)
+
+    orphan_file = Unicode(
+        "",
+        help="JSON file of job ids whose scancel failed; they are cancelled at the next poll.",
+    ).tag(config=True)
+
+    unknown_grace = Float(
+        600.0,
+        help="Seconds the scheduler may stay unreadable before a starting session gives up.",
+    ).tag(config=True)
+
+    progress_interval = Float(2.0, help="Seconds between queue reports on the spawn page.").tag(
+        config=True
+    )
+
+    cancel_attempts = Integer(5, help="scancel tries in stop() before the job is remembered.").tag(
+        config=True
+    )
+
+    @default("req_srun")
+    def _no_srun(self) -> str:
+        return ""
+
+    @default("batchspawner_singleuser_cmd")
+    def _singleuser_wrapper(self) -> str:
+        return str(Path(sys.executable).parent / "batchspawner-singleuser")
+
+    @default("cmd")
+    def _cmd_default(self) -> list[str]:
+        return [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+
+    @default("exec_prefix")
+    def _exec_prefix_default(self) -> str:
+        return "/usr/sbin/runuser -u {username} --" if os.geteuid() == 0 else ""
+
+    @default("env_keep")
+    def _env_keep_default(self) -> list[str]:
+        return [*super()._env_keep_default(), "SLURM_CONF"]
+
+    def apply_resources(self, allocation: Allocation, request: SessionRequest) -> None:
+        if allocation.scheduler != "slurm":
+            raise SpawnRefused(
+                400,
+                f"Session refused: allocation {allocation.id!r} runs on {allocation.scheduler!r}, "
+                "but this hub starts sessions as SLURM jobs; choose a SLURM allocation.",
+            )
+        self.req_account = allocation.account or ""
+        self.req_partition = allocation.queue or ""
+        self.req_runtime = request.walltime
+        self.req_nprocs = str(request.cores)
+        self.req_memory = request.slurm_memory
+
+    async def _get_batch_script(self, **subvars: Any) -> str:
+        # batchspawner merges raw user_options into the template variables; use only ours
+        clean = self.get_req_subvars()
+        clean["cmd"] = subvars["cmd"]
+        return await super()._get_batch_script(**clean)
+
+    # -- state: unknown is not gone -------------------------------------------------------
+
+    async def query_job_status(self) -> JobStatus:
+        if not self.job_id:
+            self.job_status = ""
+            return JobStatus.NOTFOUND
+        report = await queue.job_report(self.job_id)
+        if report.phase == queue.UNKNOWN:
+            self.log.warning("squeue for job %s unreadable: %s", self.job_id, report.error)
+            return JobStatus.UNKNOWN
+        self.job_status = f"{report.state} {report.host}".strip()
+        return {
+            queue.PENDING: JobStatus.PENDING,
+            queue.RUNNING: JobStatus.RUNNING,
+        }.get(report.phase, JobStatus.NOTFOUND)
+
+    async def poll(self) -> int | None:
+        await self.cancel_orphans()
+        return await super().poll()
+
+    async def start(self) -> Any:
+        await self.cancel_orphans()
+        self.homedir_ready()
+        try:
+            return await self._start_job()
+        except asyncio.CancelledError:
+            # the user cancelled, or start_timeout: the job must not outlive the spawn
+            await self._cancel_quietly()
+            raise
+
+    async def _start_job(self) -> Any:
+        if self.allocation is None:
+            self.apply_allocation(self.user_options or {})
+        await self.submit_batch_script()
+        if not self.job_id:
+            raise SpawnRefused(500, "sbatch returned no job id; the session was not queued.")
+        unknown_since: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            status = await self.query_job_status()
+            if status == JobStatus.RUNNING:
+                break
+            if status == JobStatus.UNKNOWN:
+                unknown_since = unknown_since or loop.time()
+                if loop.time() - unknown_since > self.unknown_grace:
+                    raise SpawnRefused(
+                        503, f"The scheduler has not answered for {self.unknown_grace:g} s."
+                    )
+            elif status == JobStatus.PENDING:
+                unknown_since = None
+            else:
+                raise SpawnRefused(500, await self._ended_message())
+            await asyncio.sleep(self.startup_poll_interval)
+        self.ip = self.state_gethost()
+        while self.port == 0:
+            status = await self.query_job_status()
+            if status == JobStatus.NOTFOUND:
+                raise SpawnRefused(500, await self._ended_message())
+            await asyncio.sleep(self.startup_poll_interval)
+        self.log.info(
+            "Session job %s of %s at %s:%s", self.job_id, self.user.name, self.ip, self.port
+        )
+        return self.ip, self.port
+
+    async def _ended_message(self) -> str:
+        job_id = self.job_id
+        reason = await queue.job_end_reason(job_id)
+        log_tail = self._log_tail(job_id)
+        self.clear_state()
+        text = f"The session job {job_id} ended before JupyterLab started"
+        text += f" ({reason})." if reason else "."
+        if log_tail:
+            text += f" Last lines of its log: {log_tail}"
+        return text
+
+    def _log_tail(self, job_id: str, lines: int = 5) -> str:
+        path = Path(self.req_homedir) / f".genesis-session-{job_id}.log"
+        try:
+            tail = path.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            return ""
+        return " | ".join(tail)
+
+    def homedir_ready(self) -> None:
+        """Fail early with a clear message if the user has no home directory for the job."""
+        if not self.req_homedir or not Path(self.req_homedir).is_dir():
+            raise SpawnRefused(
+                500,
+                f"User {self.user.name!r} has no home directory ({self.req_homedir!r}) on this "
+                "system; SLURM sessions need a Unix account.",
+            )
+
+    # -- stop: never forget a running job -------------------------------------------------
+
+    async def stop(self, now: bool = False) -> None:
+        if not self.job_id:
+            return
+        job_id = self.job_id
+        for attempt in range(self.cancel_attempts):
+            code, _, err = await queue.run_argv(self._as_user(["scancel", job_id]))
+            if code == 0:
+                break
+            self.log.warning("scancel %s failed (try %d): %s", job_id, attempt + 1, err.strip())
+            await asyncio.sleep(min(2**attempt, 5))
+        else:
+            self.remember_orphan(job_id)
+            return
+        if now:
+            return
+        for _ in range(20):
+            status = await self.query_job_status()
+            if status == JobStatus.NOTFOUND:
+                return
+            await asyncio.sleep(0.5)
+        self.remember_orphan(job_id)
+
+    async def _cancel_quietly(self) -> None:
+        if self.job_id:
+            await asyncio.shield(self.stop(now=True))
+
+    def _as_user(self, argv: list[str]) -> list[str]:
+        prefix = self.exec_prefix.format(username=self.user.name).split()
+        return [*prefix, *argv]
+
+    def _orphans(self) -> list[str]:
+        if not self.orphan_file:
+            return []
+        try:
+            return list(json.loads(Path(self.orphan_file).read_text()))
+        except (OSError, ValueError):
+            return []
+
+    def _write_orphans(self, ids: list[str]) -> None:
+        path = Path(self.orphan_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sorted(set(ids))))
+        os.replace(tmp, path)
+
+    def remember_orphan(self, job_id: str) -> None:
+        """Record a job whose cancel could not be confirmed; the next poll cancels it."""
+        self.log.error("Session job %s may still run; it will be cancelled later", job_id)
+        if self.orphan_file:
+            self._write_orphans([*self._orphans(), job_id])
+
+    async def cancel_orphans(self) -> None:
+        """Cancel remembered jobs; keep those the scheduler does not confirm ended."""
+        ids = self._orphans()
+        if not ids:
+            return
+        keep = []
+        for job_id in ids:
+            await queue.run_argv(["scancel", job_id])
+            report = await queue.job_report(job_id)
+            if report.phase in (queue.RUNNING, queue.PENDING, queue.UNKNOWN):
+                keep.append(job_id)
+        self._write_orphans(keep)
+
+    # -- honest queue feedback ------------------------------------------------------------
+
+    async def progress(self) -> Any:
+        percent = 10
+        while True:
+            if not self.job_id:
+                yield {"progress": 5, "message": "Submitting the session job to SLURM..."}
+            else:
+                report = await queue.job_report(self.job_id, detail=True)
+                if report.phase == queue.RUNNING:
+                    yield {"progress": 80, "message": f"Job {self.job_id}: {report.describe()}"}
+                    return
+                percent = min(percent + 2, 60)
+                yield {"progress": percent, "message": f"Job {self.job_id}: {report.describe()}"}
+                if report.phase == queue.GONE:
+                    return
+            await asyncio.sleep(self.progress_interval)

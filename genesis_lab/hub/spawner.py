@@ -1,0 +1,194 @@
+"""Spawners that bind each session to one HPC allocation: an options form, checks, environment.
+
+``AllocationSpawnerMixin`` mixes into any JupyterHub spawner; ``LocalAllocationSpawner`` runs the
+session as a local process, ``SlurmAllocationSpawner`` (in :mod:`genesis_lab.hub.slurm`) as a job.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from tornado import web
+from traitlets import Bool, Dict, HasTraits, Unicode, default
+
+from genesis_lab.compute.allocations import (
+    Allocation,
+    allocations_for,
+    check_allocation,
+    get_allocations,
+    session_environment,
+)
+from genesis_lab.errors import AllocationError, GenesisError
+from genesis_lab.hub.options import SessionRequest, parse_request, render_form
+
+__all__ = ["AllocationSpawnerMixin", "LocalAllocationSpawner", "SpawnRefused"]
+
+
+class SpawnRefused(web.HTTPError):
+    """A spawn the site's rules forbid; the message is shown on the spawn page and in the API."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(status_code, "%s", message, reason="Session refused")
+        self.jupyterhub_message = message
+
+
+def _refusal(exc: AllocationError) -> SpawnRefused:
+    text = str(exc)
+    status = 400 if text.startswith(("Request beyond", "Unknown session option")) else 403
+    return SpawnRefused(status, f"Session refused: {text}")
+
+
+class AllocationSpawnerMixin(HasTraits):
+    """Adds the allocation options form, the membership/budget/limit checks and the session's
+    allocation environment to a JupyterHub spawner (put it first in the bases).
+
+    After :meth:`apply_allocation`, ``self.allocation`` and ``self.session_request`` hold what
+    the session charges; :meth:`apply_resources` lets each spawner turn them into its own traits.
+    """
+
+    default_profile = Dict(
+        {"cores": "1", "memory": "2GB", "walltime": "01:00:00"},
+        help="Cores, memory and walltime the options form proposes; missing fields of a "
+        "request posted through the REST API take these values too.",
+    ).tag(config=True)
+
+    site_file = Unicode(
+        "",
+        help="Site file passed to the session as GENESIS_SITE_FILE, so the kernel sees the "
+        "same allocations as the hub.",
+    ).tag(config=True)
+
+    allocation: Allocation | None = None
+    session_request: SessionRequest | None = None
+
+    @default("options_form")
+    def _genesis_options_form(self) -> Any:
+        return lambda spawner: spawner.render_options_form()
+
+    @default("apply_user_options")
+    def _genesis_apply_user_options(self) -> Any:
+        return lambda spawner, options: spawner.apply_allocation(options)
+
+    def render_options_form(self) -> str:
+        """The HTML form: the allocations the user is a member of, and a resource profile."""
+        previous = (getattr(self, "orm_spawner", None) and self.orm_spawner.user_options) or {}
+        defaults = {**self.default_profile}
+        defaults.update({k: str(v) for k, v in previous.items() if k in defaults})
+        return render_form(
+            allocations_for(self.user.name), defaults, chosen=str(previous.get("allocation", ""))
+        )
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
+        """Parse and check the posted form; a refusal re-renders the form with its reason."""
+        request = self._checked_request({k: v for k, v in formdata.items() if k != "_xsrf"})[1]
+        return request.as_options()
+
+    def _checked_request(self, options: dict[str, Any]) -> tuple[Allocation, SessionRequest]:
+        user = self.user.name
+        try:
+            if not options.get("allocation"):
+                mine = allocations_for(user)
+                if not mine:
+                    raise AllocationError(
+                        f"User {user!r} is not a member of any allocation; ask your PI or the "
+                        "site admin to add you to one."
+                    )
+                options = {**options, "allocation": mine[0].id}
+            request = parse_request(options, self.default_profile)
+            allocation = get_allocations().get(request.allocation)
+            if allocation is None:
+                # an unknown id gets the same answer as a foreign one: no hint of what exists
+                raise AllocationError(
+                    f"User {user!r} is not a member of allocation {request.allocation!r}."
+                )
+            check_allocation(
+                allocation,
+                user,
+                cores=request.cores,
+                memory=request.memory,
+                walltime=request.walltime,
+            )
+        except AllocationError as exc:
+            raise _refusal(exc) from None
+        except GenesisError as exc:
+            raise SpawnRefused(500, f"Session refused: {exc}") from None
+        return allocation, request
+
+    def apply_allocation(self, options: dict[str, Any]) -> None:
+        """Check ``options`` (form or REST) and bind this spawner to the allocation they name."""
+        allocation, request = self._checked_request(options or {})
+        self.allocation, self.session_request = allocation, request
+        self.user_options = request.as_options()
+        self.apply_resources(allocation, request)
+        self.log.info(
+            "Session of %s charges allocation %s (%s cores, %s, %s)",
+            self.user.name,
+            allocation.id,
+            request.cores,
+            request.memory,
+            request.walltime,
+        )
+
+    def apply_resources(self, allocation: Allocation, request: SessionRequest) -> None:
+        """Turn the checked request into this spawner's own settings (override per spawner)."""
+        self.cpu_limit = float(request.cores)
+        self.mem_limit = request.memory_bytes
+
+    def allocation_environment(self) -> dict[str, str]:
+        """Variables that bind the session to its allocation (GENESIS_ALLOCATION, dask config)."""
+        env = session_environment(self.allocation)
+        if self.site_file:
+            env["GENESIS_SITE_FILE"] = self.site_file
+        return env
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        env.update(self.allocation_environment())
+        return env
+
+    async def start(self) -> Any:
+        if self.allocation is None:
+            # a hook configured elsewhere replaced apply_user_options: check here instead
+            self.apply_allocation(self.user_options or {})
+        return await super().start()
+
+
+class LocalAllocationSpawner(AllocationSpawnerMixin, SimpleLocalProcessSpawner):
+    """Sessions as local processes of the hub's own Unix user, one folder per hub user.
+
+    The embedded default of ``genesis-lab up``: hub accounts need no Unix account. The session
+    folders are separated by path, not by Unix permissions; for several people on one machine use
+    real Unix users (``jupyterhub.spawner.LocalProcessSpawner``) or the SLURM spawner.
+    """
+
+    allow_root = Bool(
+        False,
+        help="Pass --ServerApp.allow_root=True to the session (needed when the hub runs as root).",
+    ).tag(config=True)
+
+    @default("allow_root")
+    def _allow_root_default(self) -> bool:
+        return os.geteuid() == 0
+
+    @default("cmd")
+    def _cmd_default(self) -> list[str]:
+        return [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+
+    def get_args(self) -> list[str]:
+        args = super().get_args()
+        if self.allow_root:
+            args.append("--ServerApp.allow_root=True")
+        return args
+
+    def make_preexec_fn(self, name: str) -> Any:
+        home = self.home_dir
+
+        def preexec() -> None:  # runs in the child: a private folder per hub user
+            os.makedirs(home, 0o700, exist_ok=True)
+            os.chdir(home)
+
+        return preexec

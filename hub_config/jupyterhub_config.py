@@ -1,0 +1,51 @@
+"""JupyterHub configuration of genesis-lab: values only; classes and logic live in genesis_lab.hub.
+
+Start it with `genesis-lab hub` (or `make up`); edit hub_config/site.yaml, not this file.
+"""
+
+from genesis_lab.hub.config import hub_plan
+
+plan = hub_plan()
+c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
+
+# where the hub listens and keeps its state
+c.JupyterHub.bind_url = plan.bind_url
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.db_url = plan.db_url
+c.JupyterHub.cookie_secret_file = plan.cookie_secret_file
+c.ConfigurableHTTPProxy.command = plan.proxy_command
+c.ConfigurableHTTPProxy.auth_token = plan.proxy_auth_token
+c.ConfigurableHTTPProxy.pid_file = str(plan.state_dir / "proxy.pid")
+c.JupyterHub.cleanup_servers = False  # sessions survive a hub restart and are re-attached
+c.JupyterHub.template_paths = plan.template_paths
+
+# vetted users: sign-up, admin approval, clearances as groups
+c.JupyterHub.authenticator_class = plan.authenticator_class
+c.Authenticator.allow_all = True  # every *approved* user; approval is the gate
+c.Authenticator.admin_users = plan.admin_users
+c.GenesisAuthenticator.enable_signup = True
+c.GenesisAuthenticator.open_signup = False
+c.GenesisAuthenticator.minimum_password_length = plan.site.minimum_password_length
+c.GenesisAuthenticator.check_common_password = True
+c.GenesisAuthenticator.clearance_groups = plan.clearance_groups
+c.GenesisAuthenticator.first_admin_hash_file = plan.first_admin_hash_file
+c.JupyterHub.load_groups = plan.load_groups
+c.JupyterHub.load_roles = plan.load_roles
+
+# sessions bound to allocations
+c.JupyterHub.spawner_class = plan.spawner_class
+c.JupyterHub.concurrent_spawn_limit = plan.site.concurrent_spawn_limit
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = plan.site.start_timeout
+c.Spawner.http_timeout = plan.site.http_timeout
+c.Spawner.args = plan.spawner_args
+c.Spawner.site_file = plan.site_file
+c.Spawner.default_profile = plan.site.default_profile
+c.LocalAllocationSpawner.home_dir_template = plan.home_dir_template
+c.SlurmAllocationSpawner.exec_prefix = plan.site.slurm.exec_prefix
+c.SlurmAllocationSpawner.startup_poll_interval = plan.site.slurm.startup_poll_interval
+c.SlurmAllocationSpawner.req_prologue = plan.site.slurm.prologue
+c.SlurmAllocationSpawner.orphan_file = plan.orphan_file
+
+# idle sessions are culled by jupyterhub-idle-culler (hub.idle_timeout in the site file)
+c.JupyterHub.services = plan.services
