@@ -19,9 +19,11 @@ _LAZY: dict[str, str] = {
     "catalog": "genesis_lab.catalog",
     "errors": "genesis_lab.errors",
     "get_settings": "genesis_lab.settings:get_settings",
+    "get_simulator": "genesis_lab.simulators.registry:get_simulator",
     "open_dataset": "genesis_lab.data:open_dataset",
     "record_metrics": "genesis_lab.pipelines.metrics:record_metrics",
     "search": "genesis_lab._api:search",
+    "sweep": "genesis_lab.simulators.sweep:sweep",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -91,11 +91,16 @@ class RosenthalMeltPool(Simulator):
         xs = -rear[:, None] + (front + rear)[:, None] * np.linspace(0.0, 1.0, 801)[None, 1:-1]
 
         def y_excess(yy):
-            return rosenthal_temperature(xs, yy, 0.0, q[:, None], k[:, None], alpha[:, None],
-                                         v[:, None], t0[:, None]) - tm[:, None]  # fmt: skip
+            return (
+                rosenthal_temperature(
+                    xs, yy, 0.0, q[:, None], k[:, None], alpha[:, None], v[:, None], t0[:, None]
+                )
+                - tm[:, None]
+            )
 
-        half = _bisect(y_excess, np.zeros_like(xs), np.broadcast_to(rear[:, None], xs.shape),
-                       increasing=False)  # fmt: skip
+        half = _bisect(
+            y_excess, np.zeros_like(xs), np.broadcast_to(rear[:, None], xs.shape), increasing=False
+        )
         j = np.argmax(half, axis=1)
         # refine the widest section: golden-section search on xi around the best grid point
         step = (front + rear) / 800
@@ -104,8 +109,10 @@ class RosenthalMeltPool(Simulator):
         def half_width(x):
             return _bisect(
                 lambda yy: rosenthal_temperature(x, yy, 0.0, q, k, alpha, v, t0) - tm,
-                np.zeros_like(q), rear, increasing=False,
-            )  # fmt: skip
+                np.zeros_like(q),
+                rear,
+                increasing=False,
+            )
 
         width = 2 * _golden_max(half_width, lo, hi)
         return xr.Dataset(

@@ -79,9 +79,14 @@ class MichaelisMenten(Simulator):
             crossed = np.isnan(t_half) & (s_new <= 0.5 * s0)
             if crossed.any():
                 t_half[crossed] = _hermite_crossing(
-                    s[crossed], s_new[crossed], k1[crossed], rate(s_new)[crossed],
-                    dt[crossed], 0.5 * s0[crossed], (i - 1) * dt[crossed],
-                )  # fmt: skip
+                    s[crossed],
+                    s_new[crossed],
+                    k1[crossed],
+                    rate(s_new)[crossed],
+                    dt[crossed],
+                    0.5 * s0[crossed],
+                    (i - 1) * dt[crossed],
+                )
             s = s_new
             if i % every == 0 or i == n_steps:
                 samples.append(s.copy())

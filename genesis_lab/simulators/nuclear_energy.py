@@ -70,8 +70,10 @@ class PointKinetics(Simulator):
         import xarray as xr
 
         rho_dollar, lam_gen, beta = (
-            points["reactivity"], points["generation_time"], points["beta"]
-        )  # fmt: skip
+            points["reactivity"],
+            points["generation_time"],
+            points["beta"],
+        )
         n = len(beta)
         a = KEEPIN_U235_THERMAL["relative_yield"]
         lam = KEEPIN_U235_THERMAL["decay_constant"]

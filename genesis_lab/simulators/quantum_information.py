@@ -67,7 +67,7 @@ class TransverseFieldIsing(Simulator):
             "Boundary condition.",
             type="choice",
             choices=("periodic", "open"),
-        ),  # fmt: skip
+        ),
     )
     outputs = (
         Output("ground_state_energy", "J", "Ground-state energy E0."),

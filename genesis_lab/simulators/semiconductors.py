@@ -34,7 +34,7 @@ class PNJunction(Simulator):
     description = (
         "Electrostatics of an abrupt silicon pn junction in equilibrium or under reverse bias: "
         "the nonlinear Poisson equation with Boltzmann carriers and flat quasi-Fermi levels, "
-        "solved by Newton's method on a uniform grid. Gives potential, field and carrier "
+        "solved by Newton's method on a graded grid. Gives potential, field and carrier "
         "profiles, the built-in potential, the depletion width and the peak field; checked "
         "against the textbook formulas (Sze & Ng)."
     )

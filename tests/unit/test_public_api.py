@@ -7,9 +7,11 @@ EXPECTED = {
     "catalog",
     "errors",
     "get_settings",
+    "get_simulator",
     "open_dataset",
     "record_metrics",
     "search",
+    "sweep",
 }
 
 
