@@ -71,7 +71,12 @@ def build_crate(
             {"@id": p, "@type": "CreativeWork", "name": p.rsplit("/", 2)[-2], "version": "0.5"}
             for p in PROFILES[:2]
         ),
-        {"@id": PROFILES[2], "@type": "CreativeWork", "name": "Workflow RO-Crate", "version": "1.0"},
+        {
+            "@id": PROFILES[2],
+            "@type": "CreativeWork",
+            "name": "Workflow RO-Crate",
+            "version": "1.0",
+        },
         {
             "@id": "#python",
             "@type": "ComputerLanguage",
@@ -141,7 +146,12 @@ def build_crate(
     for n, v in packages.items():
         if n != "python":
             graph.append(
-                {"@id": f"#pkg-{n}", "@type": "SoftwareApplication", "name": n, "softwareVersion": v}
+                {
+                    "@id": f"#pkg-{n}",
+                    "@type": "SoftwareApplication",
+                    "name": n,
+                    "softwareVersion": v,
+                }
             )
     for name, digest in sorted(files.items()):
         if name == "source.ipynb":

@@ -116,9 +116,7 @@ def _kernel_env(metrics_file: Path, extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def execute(
-    prep: Prepared, folder: Path, *, env: Mapping[str, str] | None = None
-) -> Execution:
+def execute(prep: Prepared, folder: Path, *, env: Mapping[str, str] | None = None) -> Execution:
     """Execute the challenge notebook with papermill's ``genesis`` engine into ``folder``.
 
     Writes ``notebook.ipynb`` (executed, with papermill metadata) and ``metrics.json``.
@@ -223,9 +221,7 @@ def run(
     work = store.begin(ch.id, run_id)
     shutil.copyfile(ch.notebook_path, work / "source.ipynb")
     result = execute(prep, work, env=env)
-    files = {
-        name: _sha256(work / name) for name in ("source.ipynb", NOTEBOOK_FILE, METRICS_FILE)
-    }
+    files = {name: _sha256(work / name) for name in ("source.ipynb", NOTEBOOK_FILE, METRICS_FILE)}
     crate = build_crate(
         ch,
         run_id=run_id,
@@ -275,5 +271,3 @@ def run(
 def describe(result: RunResult) -> dict[str, Any]:
     """JSON-ready summary of a run result (CLI ``--json``)."""
     return {"cached": result.cached, **result.record.as_dict()}
-
-

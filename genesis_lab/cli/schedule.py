@@ -1,0 +1,133 @@
+"""``genesis-lab schedule add|list|remove|runs|fire`` and ``genesis-lab scheduler``.
+
+``scheduler`` is the long-running process (standalone, or a hub-managed service) that fires due runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from genesis_lab.cli._output import add_json_flag, print_json, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("schedule", help="run challenges on a cron schedule")
+    ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION")
+    ssub.required = True
+
+    add = ssub.add_parser("add", help="schedule a challenge")
+    add.add_argument("id", help="challenge id")
+    add.add_argument("--cron", required=True, help="cron expression in UTC, e.g. '0 2 * * *'")
+    add.add_argument("--allocation", help="allocation to charge (SLURM ones run as batch jobs)")
+    add.add_argument("--owner", help="who the runs belong to (default: you)")
+    add.add_argument("--notify", help="email address or webhook URL told about failures")
+    add.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE")
+    )
+    add_json_flag(add)
+    add.set_defaults(func=_add)
+
+    lst = ssub.add_parser("list", help="every schedule with its next run")
+    add_json_flag(lst)
+    lst.set_defaults(func=_list)
+
+    rm = ssub.add_parser("remove", help="delete a schedule")
+    rm.add_argument("schedule_id")
+    rm.set_defaults(func=_remove)
+
+    runs = ssub.add_parser("runs", help="fired runs of the schedules")
+    runs.add_argument("schedule_id", nargs="?")
+    add_json_flag(runs)
+    runs.set_defaults(func=_runs)
+
+    fire = ssub.add_parser("fire", help="(used by the scheduler) run one claimed slot")
+    fire.add_argument("schedule_id")
+    fire.add_argument("slot", help="ISO time of the cron slot")
+    fire.set_defaults(func=_fire)
+
+    sch = sub.add_parser("scheduler", help="fire due schedules until stopped (SIGTERM)")
+    sch.add_argument("--interval", type=float, default=30.0, help="seconds between checks")
+    sch.set_defaults(func=_serve)
+
+
+def _add(args: argparse.Namespace) -> int:
+    from genesis_lab.pipelines.schedules import ScheduleBook
+
+    s = ScheduleBook().add(
+        args.id,
+        args.cron,
+        parameters=dict(args.parameter),
+        allocation=args.allocation,
+        owner=args.owner,
+        notify=args.notify,
+    )
+    if args.json:
+        print_json(s.as_dict())
+    else:
+        print(s.id)
+    return 0
+
+
+def _next(s) -> str:
+    from croniter import croniter
+
+    return croniter(s.cron, s.last_fired or s.created).get_next(type(s.created)).isoformat()
+
+
+def _list(args: argparse.Namespace) -> int:
+    from genesis_lab.pipelines.schedules import ScheduleBook
+
+    items = ScheduleBook().list()
+    if args.json:
+        print_json([s.as_dict() | {"next_run": _next(s)} for s in items])
+    else:
+        print_table(
+            [(s.id, s.challenge, s.cron, s.owner, s.allocation or "-", _next(s)) for s in items],
+            ("ID", "CHALLENGE", "CRON", "OWNER", "ALLOCATION", "NEXT RUN"),
+        )
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from genesis_lab.pipelines.schedules import ScheduleBook
+
+    ScheduleBook().remove(args.schedule_id)
+    print(f"removed {args.schedule_id}")
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from genesis_lab.pipelines.scheduler import Journal
+    from genesis_lab.settings import get_settings
+
+    entries = Journal(get_settings()).entries(args.schedule_id)
+    if args.json:
+        print_json(entries)
+    else:
+        print_table(
+            [(e["schedule"], e["slot"], e["status"], e.get("run_id", "-")) for e in entries],
+            ("SCHEDULE", "SLOT", "STATUS", "RUN"),
+        )
+    return 0
+
+
+def _fire(args: argparse.Namespace) -> int:
+    from genesis_lab.pipelines.scheduler import fire
+
+    entry = fire(args.schedule_id, args.slot)
+    print(f"{args.schedule_id} {args.slot}: {entry['status']}")
+    return 0 if entry["status"] in ("completed", "already-started") else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from genesis_lab.pipelines.scheduler import Scheduler
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"genesis-lab scheduler: checking every {args.interval:g} s", flush=True)
+    Scheduler().serve(args.interval, stop)
+    return 0

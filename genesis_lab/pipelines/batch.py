@@ -1,0 +1,126 @@
+"""``submit``: run a challenge as a SLURM batch job charged to an allocation.
+
+The job runs ``genesis-lab challenge run`` with parameters already validated here; the script is
+built from validated values only and shown by :func:`batch_script` before anything is submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from genesis_lab.errors import PipelineError
+from genesis_lab.pipelines.challenge import get_challenge
+from genesis_lab.settings import Settings, get_settings
+
+__all__ = ["batch_script", "genesis_command", "submit"]
+
+
+def genesis_command() -> list[str]:
+    """The ``genesis-lab`` executable of this installation."""
+    local = Path(sys.executable).parent / "genesis-lab"
+    found = str(local) if local.exists() else shutil.which("genesis-lab")
+    if not found:
+        raise PipelineError("The genesis-lab command is not installed next to this Python.")
+    return [found]
+
+
+def batch_script(
+    command: Sequence[str],
+    *,
+    allocation: Any,
+    job_name: str,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """A ``sbatch`` script running ``command`` under ``allocation`` (account, partition, time).
+
+    >>> from genesis_lab.compute.allocations import Allocation
+    >>> a = Allocation(id="demo", account="p1", scheduler="slurm", queue="debug")
+    >>> print(batch_script(["true"], allocation=a, job_name="j", log_file=Path("/tmp/j.out")))
+    #!/bin/bash
+    #SBATCH --job-name=j
+    #SBATCH --output=/tmp/j.out
+    #SBATCH --time=01:00:00
+    #SBATCH --ntasks=1
+    #SBATCH --account=p1
+    #SBATCH --partition=debug
+    export GENESIS_ALLOCATION=demo
+    exec true
+    """
+    if allocation.scheduler != "slurm":
+        raise PipelineError(
+            f"Allocation {allocation.id!r} uses the {allocation.scheduler} scheduler; batch "
+            "submission of challenges supports SLURM allocations."
+        )
+    lines = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name={job_name}",
+        f"#SBATCH --output={log_file}",
+        f"#SBATCH --time={allocation.walltime}",
+        "#SBATCH --ntasks=1",
+    ]
+    if allocation.account:
+        lines.append(f"#SBATCH --account={allocation.account}")
+    if allocation.queue:
+        lines.append(f"#SBATCH --partition={allocation.queue}")
+    lines += [f"#SBATCH {d}" for d in allocation.job_extra_directives]
+    merged = {"GENESIS_ALLOCATION": allocation.id, **(env or {})}
+    lines += [f"export {k}={shlex.quote(v)}" for k, v in merged.items()]
+    lines.append("exec " + shlex.join(command))
+    return "\n".join(lines) + "\n"
+
+
+def sbatch(script: str, folder: Path, name: str, *, as_user: Sequence[str] = ()) -> str:
+    """Write ``script`` into ``folder`` and submit it; returns the SLURM job id."""
+    from genesis_lab.compute.commands import run_command
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.sbatch"
+    path.write_text(script)
+    proc = run_command([*as_user, "sbatch", "--parsable", str(path)], timeout=60)
+    return proc.stdout.strip().split(";")[0]
+
+
+def submit(
+    challenge_id: str,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    allocation: str | None = None,
+    force: bool = False,
+    settings: Settings | None = None,
+    **params: Any,
+) -> str:
+    """Submit a run of ``challenge_id`` as a SLURM job under ``allocation``; returns the job id.
+
+    >>> from genesis_lab.pipelines import submit
+    >>> job_id = submit("reactor-period", allocation="nuclear-2026", rho_pcm=120)  # doctest: +SKIP
+    """
+    from genesis_lab.compute.allocations import check_allocation, get_allocation
+
+    settings = settings or get_settings()
+    ch = get_challenge(challenge_id, settings)
+    values = ch.validate_parameters({**(parameters or {}), **params})
+    alloc = get_allocation(allocation)
+    if alloc is None:
+        raise PipelineError("submit needs an allocation: pass --allocation ID.")
+    check_allocation(alloc, settings.user)
+    command = [*genesis_command(), "challenge", "run", ch.id, "--cluster", "--allocation", alloc.id]
+    for name, value in values.items():
+        command += ["-p", name, str(value).lower() if isinstance(value, bool) else str(value)]
+    if force:
+        command.append("--force")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder = settings.results_root / ch.id / ".jobs"
+    script = batch_script(
+        command,
+        allocation=alloc,
+        job_name=f"genesis-{ch.id}",
+        log_file=folder / f"{stamp}.out",
+    )
+    return sbatch(script, folder, stamp)
