@@ -17,6 +17,17 @@ if TYPE_CHECKING:
 _NCNR = ("NIST Center for Neutron Research", "ncnr@nist.gov")
 
 
+def _unique_labels(rows) -> list[str]:
+    """``<target> <reaction> <product>``, `` (fast)`` for fission-spectrum data; repeats numbered."""
+    seen: dict[str, int] = {}
+    out = []
+    for r in rows:
+        label = f"{r.isotope} {r.reaction} {r.daughter}" + (" (fast)" if r.fast else "")
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
 def _num(value: object) -> float:
     return math.nan if value is None else float(value)  # type: ignore[arg-type]
 
@@ -129,7 +140,13 @@ def neutron_scattering_lengths(files: dict[str, Path], *, isotopes: bool = True)
     ),
     data_version="ICRP-107, AME2020, NUBASE2020",
     modified="2023-01-01",
-    units={"half_life": "s", "branching_fraction": "1", "half_life_text": ""},
+    units={
+        "half_life": "s",
+        "branching_fraction": "1",
+        "half_life_text": "",
+        "progeny": "",
+        "decay_mode": "",
+    },
 )
 def icrp107_decay_data(files: dict[str, Path]) -> xr.Dataset:
     """One row per nuclide; progeny, mode and branching fraction along a ``branch`` dimension."""
@@ -194,7 +211,7 @@ def icrp107_decay_data(files: dict[str, Path]) -> xr.Dataset:
     },
 )
 def neutron_activation(files: dict[str, Path]) -> xr.Dataset:
-    """One row per reaction, labelled ``<target> <reaction> <product>``."""
+    """One row per reaction of the table, labelled as :func:`_unique_labels` says."""
     import numpy as np
     import periodictable
     import xarray as xr
@@ -219,10 +236,10 @@ def neutron_activation(files: dict[str, Path]) -> xr.Dataset:
             "resonance_integral": ("reaction", np.array([_num(r.resonance) for r in rows])),
             "half_life": ("reaction", np.array([_num(r.Thalf_hrs) for r in rows])),
         },
-        coords={
-            "reaction": [f"{r.isotope} {r.reaction} {r.daughter}" for r in rows],
-        },
+        coords={"reaction": _unique_labels(rows)},
     )
+    ds["comments"] = ("reaction", np.array([r.comments or "" for r in rows]))
+    ds["comments"].attrs["units"] = ""
     ds["half_life"].attrs["long_name"] = "half-life of the product"
     for name in ("target", "product", "reaction_type"):
         ds[name].attrs["units"] = ""
