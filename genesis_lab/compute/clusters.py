@@ -88,6 +88,14 @@ def detect_interface(allocation: Allocation) -> str | None:
     return None
 
 
+def _job_log_dir() -> str:
+    from genesis_lab.settings import get_settings
+
+    state_dir = get_settings().state_dir
+    assert state_dir is not None
+    return str(state_dir / "job-logs")
+
+
 def lifetime_args(walltime_seconds: int, conf: dict[str, Any]) -> list[str]:
     """``--lifetime``/``--lifetime-stagger`` so workers leave before the job's walltime ends.
 
@@ -128,6 +136,8 @@ def _job_kwargs(alloc: Allocation, user: str, overrides: dict[str, Any]) -> dict
         "worker_extra_args": lifetime_args(seconds, conf),
         "job_extra_directives": extra,
         "death_timeout": overrides.pop("death_timeout", conf["death_timeout"]),
+        # the scheduler's job logs go to the state dir, not into the notebook's folder
+        "log_directory": str(overrides.pop("log_directory", None) or _job_log_dir()),
     }
     kwargs.update(overrides)
     return kwargs

@@ -1,0 +1,135 @@
+"""``genesis-lab alloc list|show|preview|usage`` and ``genesis-lab doctor``."""
+
+from __future__ import annotations
+
+import argparse
+
+from genesis_lab.cli._output import add_json_flag, print_json, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("alloc", help="allocations: list, show, preview a job script, usage")
+    asub = p.add_subparsers(dest="alloc_command", metavar="ACTION")
+    asub.required = True
+
+    lst = asub.add_parser("list", help="allocations of the site (--mine: only yours)")
+    lst.add_argument("--mine", action="store_true", help="only allocations you are a member of")
+    add_json_flag(lst)
+    lst.set_defaults(func=_list)
+
+    show = asub.add_parser("show", help="one allocation with its limits, budget and usage")
+    show.add_argument("id", help="allocation id")
+    add_json_flag(show)
+    show.set_defaults(func=_show)
+
+    prev = asub.add_parser("preview", help="print the exact batch script cluster() would submit")
+    prev.add_argument("id", nargs="?", help="allocation id (default: the session's)")
+    prev.add_argument("--cores", type=int, help="cores per job")
+    prev.add_argument("--memory", help="memory per job, e.g. 4GB")
+    prev.add_argument("--processes", type=int, help="worker processes per job")
+    prev.add_argument("--walltime", help="walltime HH:MM:SS")
+    prev.add_argument("--interface", help="network interface of workers and scheduler")
+    prev.set_defaults(func=_preview)
+
+    use = asub.add_parser("usage", help="core-hours used per allocation and user")
+    use.add_argument("id", nargs="?", help="only this allocation")
+    add_json_flag(use)
+    use.set_defaults(func=_usage)
+
+    doc = sub.add_parser(
+        "doctor", help="check scheduler, compute nodes, network interface and dask versions"
+    )
+    doc.add_argument("--allocation", help="check this allocation (default: every scheduler)")
+    add_json_flag(doc)
+    doc.set_defaults(func=_doctor)
+
+
+def _row(a) -> dict:
+    from genesis_lab.compute import used_core_hours
+
+    data = a.model_dump(mode="json", exclude_none=True)
+    data["used_core_hours"] = used_core_hours(a.id)
+    return data
+
+
+def _list(args: argparse.Namespace) -> int:
+    from genesis_lab.compute import allocations_for, get_allocations
+    from genesis_lab.settings import get_settings
+
+    allocs = allocations_for(get_settings().user) if args.mine else list(get_allocations().values())
+    rows = [_row(a) for a in allocs]
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table(
+        [
+            (
+                r["id"], r["scheduler"], r.get("account", "-"), r.get("queue", "-"),
+                r["walltime"], r["cores"], r["memory"],
+                f"{r['used_core_hours']:.2f}/{r.get('budget_core_hours', 'inf')}",
+                ",".join(r["members"]),
+            )
+            for r in rows
+        ],
+        ("ID", "SCHEDULER", "ACCOUNT", "QUEUE", "WALLTIME", "CORES", "MEMORY", "CORE-H USED",
+         "MEMBERS"),
+    )  # fmt: skip
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from genesis_lab.compute import get_allocation
+
+    data = _row(get_allocation(args.id))
+    if args.json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from genesis_lab.compute import job_script
+
+    overrides = {
+        k: getattr(args, k)
+        for k in ("cores", "memory", "processes", "walltime", "interface")
+        if getattr(args, k) is not None
+    }
+    print(job_script(args.id, **overrides), end="")
+    return 0
+
+
+def _usage(args: argparse.Namespace) -> int:
+    from genesis_lab.compute import get_ledger
+
+    summary = get_ledger().summary()
+    rows = [
+        {"allocation": a, "user": u, "core_hours": h}
+        for (a, u), h in sorted(summary.items())
+        if args.id is None or a == args.id
+    ]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(
+            [(r["allocation"], r["user"], f"{r['core_hours']:.4f}") for r in rows],
+            ("ALLOCATION", "USER", "CORE-HOURS"),
+        )
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from genesis_lab.compute.doctor import run_doctor
+
+    checks = run_doctor(args.allocation)
+    if args.json:
+        print_json([c.to_dict() for c in checks])
+    else:
+        print_table(
+            [("ok" if c.ok else "FAIL", c.name, c.detail + (f"  -> {c.fix}" if not c.ok and c.fix else ""))
+             for c in checks],
+            ("", "CHECK", "DETAIL"),
+        )  # fmt: skip
+    return 0 if all(c.ok for c in checks) else 1

@@ -1,0 +1,182 @@
+"""compute.cluster() on a real single-node SLURM: account and partition, sweeps, orphans, faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.timeout(240)]
+
+SIM = "biotechnology/michaelis-menten"
+
+
+@pytest.fixture
+def hpc_allocation(slurm, genesis_home, tmp_path, monkeypatch):
+    """A site file with a SLURM allocation on the test SLURM's ``batch`` partition; alice's session."""
+    from genesis_lab.settings import reset_settings
+
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        yaml.safe_dump(
+            {
+                "allocations": [
+                    {
+                        "id": "fusion-hpc",
+                        "account": "fes-2026",
+                        "scheduler": "slurm",
+                        "queue": "batch",
+                        "walltime": "00:10:00",
+                        "cores": 1,
+                        "memory": "1GB",
+                        "max_jobs": 3,
+                        "budget_core_hours": 50,
+                        "members": ["alice"],
+                    }
+                ]
+            }
+        )
+    )
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    monkeypatch.setenv("GENESIS_ALLOCATION", "fusion-hpc")
+    monkeypatch.setenv("GENESIS_USER", "alice")
+    reset_settings()
+    return site
+
+
+def _points(n: int) -> dict[str, np.ndarray]:
+    return {"s0": np.linspace(0.5, 20.0, n)}
+
+
+def _chunks(points: dict[str, np.ndarray], size: int) -> list[dict[str, np.ndarray]]:
+    n = len(next(iter(points.values())))
+    return [{k: v[i : i + size] for k, v in points.items()} for i in range(0, n, size)]
+
+
+def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hpc_allocation):
+    import xarray as xr
+
+    from genesis_lab.compute import cluster, connect, used_core_hours
+    from genesis_lab.simulators import get_simulator
+
+    sim = get_simulator(SIM)
+    points = _points(24)
+    local = sim.run_batch(points, seed=7)
+
+    with cluster() as c:
+        assert type(c).__name__ == "GenesisSLURMCluster"
+        c.scale(jobs=2)
+        client = connect(c)
+        try:
+            client.wait_for_workers(2, timeout=90)
+            jobs = slurm.squeue(name=c.genesis_job_name)
+            assert len(jobs) == 2, jobs
+            assert {j["account"] for j in jobs} == {"fes-2026"}
+            assert {j["partition"] for j in jobs} == {"batch"}
+            script = c.job_script()
+            assert "#SBATCH -A fes-2026" in script and "#SBATCH -p batch" in script
+            assert "--lifetime 540s" in script and "#SBATCH -t 00:10:00" in script
+
+            futures = client.map(
+                lambda chunk: sim.run_batch(chunk, seed=7), _chunks(points, 6), pure=False
+            )
+            remote = xr.concat(client.gather(futures), dim="point")
+            xr.testing.assert_allclose(
+                remote.reset_coords(drop=True), local.reset_coords(drop=True)
+            )
+            assert len(client.nthreads()) == 2  # counted without scheduler_info()["workers"]
+        finally:
+            client.close()
+        name = c.genesis_job_name
+    assert slurm.wait_no_jobs(name=name, timeout=30) == []
+    # two workers of one core each were charged to the allocation, by alice, from their lifetimes
+    from genesis_lab.compute import get_ledger
+
+    recs = [r for r in get_ledger().records("fusion-hpc") if r.kind == "cluster"]
+    assert len(recs) == 2 and {r.user for r in recs} == {"alice"}
+    assert {r.source for r in recs} == {"worker-lifetime"}  # no slurmdbd here, so no sacct
+    assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
+    assert used_core_hours("fusion-hpc", "alice") == pytest.approx(sum(r.core_hours for r in recs))
+
+
+def test_sweep_survives_scancel_of_a_worker_job(slurm, hpc_allocation):
+    import xarray as xr
+
+    from genesis_lab.compute import cluster, connect
+    from genesis_lab.simulators import get_simulator
+
+    sim = get_simulator(SIM)
+    points = _points(40)
+    local = sim.run_batch(points, seed=3)
+
+    def slow_chunk(chunk):
+        import time as _time
+
+        _time.sleep(0.4)  # keep the sweep running while one job is cancelled
+        return sim.run_batch(chunk, seed=3)
+
+    with cluster(jobs=2) as c, connect(c) as client:
+        client.wait_for_workers(2, timeout=90)
+        futures = client.map(slow_chunk, _chunks(points, 2), pure=False)
+        while sum(f.done() for f in futures) < 2:
+            time.sleep(0.05)
+        victim = slurm.squeue(name=c.genesis_job_name, states="RUNNING")[0]["id"]
+        slurm.run("scancel", victim)
+        results = client.gather(futures)
+        assert sum(f.done() for f in futures) == len(futures)
+        remote = xr.concat(results, dim="point")
+        xr.testing.assert_allclose(remote.reset_coords(drop=True), local.reset_coords(drop=True))
+        assert victim not in {
+            j["id"] for j in slurm.squeue(name=c.genesis_job_name, states="RUNNING")
+        }
+
+
+def test_no_orphan_jobs_after_the_kernel_is_killed(slurm, hpc_allocation):
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", env=dict(os.environ))
+    try:
+        outputs: list[str] = []
+        reply = kc.execute_interactive(
+            "from genesis_lab.compute import cluster\n"
+            "c = cluster()\n"
+            "c.scale(jobs=2)\n"
+            "print('JOBNAME', c.genesis_job_name)\n",
+            timeout=60,
+            output_hook=lambda msg: _collect(msg, outputs),
+        )
+        assert reply["content"]["status"] == "ok", reply["content"]
+        name = next(t.split()[1] for t in outputs if t.startswith("JOBNAME"))
+        assert len(slurm.wait_running(2, name=name, timeout=60)) == 2
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        # the watchdog polls every second; without it the workers would only give up after
+        # their 60 s death-timeout, so a tight bound tells the two apart
+        left = slurm.wait_no_jobs(name=name, timeout=20)
+        assert left == [], f"jobs left {time.monotonic() - t0:.0f} s after the kernel died: {left}"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _collect(msg: dict, outputs: list[str]) -> None:
+    if msg["msg_type"] == "stream":
+        outputs.extend(msg["content"]["text"].splitlines())
+
+
+def test_budget_spent_refuses_a_cluster(slurm, hpc_allocation):
+    from genesis_lab.compute import cluster, get_ledger
+    from genesis_lab.compute.ledger import UsageRecord
+    from genesis_lab.errors import AllocationError
+
+    get_ledger().record(
+        UsageRecord.from_times(allocation="fusion-hpc", user="bob", kind="session", ref="9",
+                               cores=50, start=0, end=3600, source="job-lifetime")
+    )  # fmt: skip
+    with pytest.raises(AllocationError, match=r"used 50.00 of 50 core-hours"):
+        cluster()
+    assert slurm.squeue() == [] or all(j["account"] != "fes-2026" for j in slurm.squeue())
