@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 # public name -> "module:attribute"
 _LAZY: dict[str, str] = {
     "catalog": "genesis_lab.catalog",
+    "cluster": "genesis_lab.compute.clusters:cluster",
     "errors": "genesis_lab.errors",
     "get_settings": "genesis_lab.settings:get_settings",
     "get_simulator": "genesis_lab.simulators.registry:get_simulator",

@@ -5,6 +5,7 @@ import genesis_lab
 EXPECTED = {
     "__version__",
     "catalog",
+    "cluster",
     "errors",
     "get_settings",
     "get_simulator",
