@@ -1,0 +1,432 @@
+"""Request handlers of the genesis service: every request authenticated by the hub, decided by
+:mod:`genesis_lab.access.policy` with the caller's current groups, and written to the audit log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mimetypes
+from typing import Any, NoReturn
+
+from jupyterhub.services.auth import HubOAuthenticated
+from tornado import web
+
+from genesis_lab.access.policy import Decision, Identity, decide, identity_from_hub_model
+from genesis_lab.catalog.entry import DOMAINS, KINDS, MARKINGS, Entry
+from genesis_lab.errors import GenesisError, ParameterError
+from genesis_lab.service.state import ServiceState
+from genesis_lab.service.store import UnsafePathError, resolve_file, store_files
+from genesis_lab.service.views import dcat_catalog, entry_view
+
+__all__ = ["HANDLERS"]
+
+NOT_FOUND_MESSAGE = "No entry with id {id!r} in the catalog."
+
+
+class _Handled(Exception):
+    """Raised after a response was written and audited, to stop the handler."""
+
+
+class GenesisHandler(HubOAuthenticated, web.RequestHandler):
+    """Base: hub authentication in :meth:`prepare`, JSON errors, one audit record per request."""
+
+    event_type = "service.request"
+    state: ServiceState
+
+    def initialize(self, state: ServiceState) -> None:
+        self.state = state
+        self.hub_auth = state.hub_auth
+        self.identity: Identity | None = None
+        self.dataset_id: str | None = None
+        self._audited = False
+
+    # -- authentication -------------------------------------------------------------------
+    def check_xsrf_cookie(self) -> None:
+        """Writes are token-authenticated (see :meth:`prepare`), so XSRF does not apply."""
+
+    async def prepare(self) -> None:
+        model = await self.hub_auth.get_user(self, sync=False)
+        if not model:
+            self.set_header("WWW-Authenticate", 'token realm="genesis"')
+            self.fail(401, "unauthenticated", "A valid hub token is required.", "unauthenticated")
+        name = model.get("name", "?")
+        if self.request.method not in ("GET", "HEAD") and not getattr(
+            self, "_token_authenticated", False
+        ):
+            self.fail(403, "forbidden", "Writes need an Authorization token header.", "denied",
+                      identity=name)  # fmt: skip
+        scopes = self.hub_scopes
+        if scopes and not self.hub_auth.check_scopes(scopes, model):
+            self.fail(
+                403,
+                "forbidden",
+                f"The token of {name} lacks the scope to use this service "
+                f"(one of {', '.join(sorted(scopes))}).",
+                "denied",
+                identity=name,
+            )
+        settings = self.state.settings
+        self.identity = identity_from_hub_model(
+            model, clearance_groups=settings.clearance_groups, vetted_group=settings.vetted_group
+        )
+
+    # -- responses and audit --------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The service's URL as the caller reached it (through the proxy or directly)."""
+        return f"{self.request.protocol}://{self.request.host}{self.state.prefix}"
+
+    def source_address(self) -> str:
+        forwarded = self.request.headers.get("X-Forwarded-For", "")
+        return forwarded.split(",")[0].strip() or str(self.request.remote_ip)
+
+    def audit(
+        self, outcome: str, reason: str = "", *, identity: str | None = None, **extra: Any
+    ) -> None:
+        if self._audited:
+            return
+        self._audited = True
+        who = identity or (self.identity.name if self.identity else "-")
+        self.state.audit.append(
+            event_type=self.event_type,
+            where=f"genesis {self.request.method} {self.request.path}",
+            source=self.source_address(),
+            outcome=outcome,
+            identity=who,
+            dataset=self.dataset_id,
+            reason=reason,
+            peer=str(self.request.remote_ip),
+            **extra,
+        )
+
+    def send_json(self, obj: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(obj, default=str))
+
+    def fail(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        outcome: str,
+        *,
+        reason: str | None = None,
+        identity: str | None = None,
+    ) -> NoReturn:
+        """Audit, answer ``{"error", "message"}`` with ``status`` and stop the handler."""
+        self.audit(outcome, reason if reason is not None else message, identity=identity)
+        self.send_json({"error": error, "message": message}, status)
+        raise _Handled()
+
+    def not_found(self, entry_id: str) -> NoReturn:
+        """The answer for an unknown id, and for an entry the caller may not know exists."""
+        self.fail(
+            404,
+            "not-found",
+            NOT_FOUND_MESSAGE.format(id=entry_id),
+            "not-found",
+            reason="unknown id or not visible to the caller",
+        )
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, _Handled):
+            return
+        super()._handle_request_exception(e)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = self._reason
+        if isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        # if the audit log itself failed, the answer is already an error
+        with contextlib.suppress(GenesisError):
+            self.audit("error" if status_code >= 500 else "denied", f"{status_code}: {message}")
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"error": "error", "message": message}))
+
+    # -- lookups --------------------------------------------------------------------------
+    def lookup(self, entry_id: str, kind: str | None = None) -> tuple[Entry, Decision]:
+        """The visible entry and the caller's decision on it, or the not-found answer."""
+        self.dataset_id = entry_id
+        entry = self.state.catalog().entries.get(entry_id)
+        if entry is None or (kind is not None and entry.kind != kind):
+            self.not_found(entry_id)
+        assert entry is not None and self.identity is not None
+        decision = decide(self.identity, entry)
+        if not decision.visible:
+            self.not_found(entry_id)
+        return entry, decision
+
+    def deny(self, decision: Decision) -> NoReturn:
+        self.fail(403, "forbidden", decision.reason, "denied")
+
+    def visible_entries(self) -> list[tuple[Entry, Decision]]:
+        assert self.identity is not None
+        out = []
+        for entry in self.state.catalog():
+            decision = decide(self.identity, entry)
+            if decision.visible:
+                out.append((entry, decision))
+        return out
+
+
+def _choice(handler: GenesisHandler, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = handler.get_query_argument(name, None)
+    if value is not None and value not in allowed:
+        handler.fail(
+            400,
+            "bad-parameter",
+            f"{name}={value!r} is not allowed. Allowed values: {', '.join(allowed)}",
+            "denied",
+        )
+    return value
+
+
+class CatalogHandler(GenesisHandler):
+    """``GET /api/catalog``: the entries the caller may see, searched by ``q`` and facets."""
+
+    event_type = "catalog.list"
+
+    def get(self) -> None:
+        q = self.get_query_argument("q", None)
+        if q:
+            self.event_type = "catalog.search"
+        domain = _choice(self, "domain", DOMAINS)
+        kind = _choice(self, "kind", KINDS)
+        marking = _choice(self, "marking", MARKINGS)
+        keyword = self.get_query_argument("keyword", None)
+        visible = {e.id: d for e, d in self.visible_entries()}
+        from genesis_lab.catalog.catalog import Catalog
+
+        sub = Catalog(entries={i: self.state.catalog().entries[i] for i in visible})
+        try:
+            hits = sub.search(q, domain=domain, kind=kind, keyword=keyword, marking=marking)
+        except ParameterError as exc:  # pragma: no cover - facets are checked above
+            self.fail(400, "bad-parameter", str(exc), "denied")
+        views = [entry_view(e, visible[e.id], self.state.store_of(e), self.base_url) for e in hits]
+        self.audit("success", f"{len(views)} entries listed", count=len(views), query=q or "")
+        self.send_json({"count": len(views), "entries": views})
+
+
+class EntryHandler(GenesisHandler):
+    """``GET /api/catalog/{domain}/{name}``: one entry's metadata; distributions if readable."""
+
+    event_type = "catalog.get"
+
+    def get(self, domain: str, name: str) -> None:
+        entry, decision = self.lookup(f"{domain}/{name}")
+        self.audit("success", decision.reason)
+        self.send_json(entry_view(entry, decision, self.state.store_of(entry), self.base_url))
+
+
+class DataHandler(GenesisHandler, web.StaticFileHandler):
+    """``GET /api/data/{domain}/{name}[/path]``: a store's file list, or one of its files."""
+
+    event_type = "data.read"
+
+    def initialize(self, state: ServiceState) -> None:  # type: ignore[override]
+        GenesisHandler.initialize(self, state)
+        web.StaticFileHandler.initialize(self, path=str(state.data_root))
+
+    def _readable_store(self, domain: str, name: str):
+        entry, decision = self.lookup(f"{domain}/{name}")
+        if not decision.may_read:
+            self.deny(decision)
+        store = self.state.store_of(entry)
+        if store is None:
+            self.fail(
+                404,
+                "no-data",
+                f"{entry.id} has no files served by this service (open it with the SDK, "
+                "which uses its loader).",
+                "not-found",
+            )
+        return entry, decision, store
+
+    async def get(self, domain: str, name: str, path: str | None = None, include_body=True):
+        entry, decision, store = self._readable_store(domain, name)
+        if not path:
+            files = store_files(store, self.state.data_root)
+            self.audit("success", decision.reason, files=len(files))
+            self.send_json(
+                {
+                    "id": entry.id,
+                    "format": next((d.format for d in entry.distribution if d.format), None),
+                    "url": f"{self.base_url}api/data/{entry.id}/",
+                    "files": files,
+                }
+            )
+            return
+        try:
+            target = resolve_file(store, self.state.data_root, path)
+        except UnsafePathError as exc:
+            self.fail(400, "bad-path", f"{exc}.", "denied", reason=f"unsafe path {path!r}: {exc}")
+        except FileNotFoundError:
+            self.fail(404, "no-file", f"{entry.id} has no file {path!r}.", "not-found")
+        self.audit("success", decision.reason, file=path)
+        self.root = str(target.parent)
+        await web.StaticFileHandler.get(self, target.name, include_body=include_body)
+
+    async def head(self, domain: str, name: str, path: str | None = None):  # type: ignore[override]
+        await self.get(domain, name, path, include_body=False)
+
+    def get_content_type(self) -> str:
+        mime, _ = mimetypes.guess_type(self.absolute_path or "")
+        return mime or "application/octet-stream"
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-store")
+
+
+class DcatHandler(GenesisHandler):
+    """``GET /api/dcat``: the DCAT-US 1.1 catalog of the entries the caller may see."""
+
+    event_type = "dcat.export"
+
+    def get(self) -> None:
+        items = [(e, d, self.state.store_of(e)) for e, d in self.visible_entries()]
+        self.audit("success", f"{len(items)} entries exported", count=len(items))
+        self.send_json(dcat_catalog(items, self.base_url))
+
+
+class OpenAPIHandler(GenesisHandler):
+    """``GET /api/openapi.json``: the OpenAPI description of this API."""
+
+    event_type = "openapi.get"
+
+    def get(self) -> None:
+        from genesis_lab.service.openapi import openapi_document
+
+        self.audit("success")
+        self.send_json(openapi_document(self.state.prefix))
+
+
+def _json_body(handler: GenesisHandler) -> dict[str, Any]:
+    try:
+        body = json.loads(handler.request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        handler.fail(400, "bad-body", "The body must be a JSON object.", "denied")
+    assert isinstance(body, dict)
+    return body
+
+
+class RunsHandler(GenesisHandler):
+    """``POST /api/runs``: run a challenge pipeline for a vetted caller cleared for its inputs."""
+
+    event_type = "run.create"
+
+    async def post(self) -> None:
+        body = _json_body(self)
+        challenge = body.get("challenge")
+        parameters = body.get("parameters", {})
+        if not isinstance(challenge, str) or not isinstance(parameters, dict):
+            self.fail(
+                400,
+                "bad-body",
+                "Give 'challenge' (a challenge id) and 'parameters' (an object).",
+                "denied",
+            )
+        assert self.identity is not None
+        if not (self.identity.vetted or self.identity.admin):
+            self.fail(403, "forbidden", f"{self.identity.name} is not vetted; runs need vetting.",
+                      "denied")  # fmt: skip
+        entry = next(
+            (
+                e
+                for e in self.state.catalog()
+                if e.kind == "challenge" and e.options.get("challenge") == challenge
+            ),
+            None,
+        )
+        if entry is None:
+            self.not_found(str(challenge))
+        assert entry is not None
+        entry, decision = self.lookup(entry.id, kind="challenge")
+        if not decision.may_read:
+            self.deny(decision)
+        from genesis_lab import pipelines
+
+        spec = pipelines.get_challenge(challenge)
+        for dataset_id in spec.datasets:
+            ds = self.state.catalog().entries.get(dataset_id)
+            if ds is not None and not decide(self.identity, ds).may_read:
+                self.fail(403, "forbidden",
+                          f"The challenge reads {dataset_id}, which {self.identity.name} may not.",
+                          "denied")  # fmt: skip
+        try:
+            result = await self.state.run_in_thread(
+                pipelines.run, challenge, parameters, settings=self.state.settings
+            )
+        except ParameterError as exc:
+            self.fail(400, "bad-parameter", str(exc), "denied")
+        except GenesisError as exc:
+            self.fail(422, "run-failed", str(exc), "error")
+        from genesis_lab.pipelines.runner import describe
+
+        self.audit("success", f"run of {challenge}")
+        self.send_json(describe(result), 201)
+
+
+class SchedulesHandler(GenesisHandler):
+    """``GET/POST /api/schedules``: the pipelines' schedules, when this installation has them."""
+
+    event_type = "schedule.list"
+
+    def _schedules(self):
+        try:
+            from genesis_lab.pipelines import schedules
+        except ImportError:
+            self.fail(501, "not-available",
+                      "Schedules are not available in this installation.", "error")  # fmt: skip
+        return schedules
+
+    def get(self) -> None:
+        schedules = self._schedules()
+        items = [s if isinstance(s, dict) else s.as_dict() for s in schedules.list_schedules()]
+        self.audit("success", f"{len(items)} schedules")
+        self.send_json({"count": len(items), "schedules": items})
+
+    def post(self) -> None:
+        self.event_type = "schedule.create"
+        body = _json_body(self)
+        schedules = self._schedules()
+        assert self.identity is not None
+        if not (self.identity.vetted or self.identity.admin):
+            self.fail(403, "forbidden", f"{self.identity.name} is not vetted.", "denied")
+        try:
+            created = schedules.add_schedule(owner=self.identity.name, **body)
+        except (GenesisError, TypeError) as exc:
+            self.fail(400, "bad-schedule", str(exc), "denied")
+        self.audit("success", "schedule created")
+        self.send_json(created if isinstance(created, dict) else created.as_dict(), 201)
+
+
+class NotFoundHandler(GenesisHandler):
+    """Any other path under the service: 404, audited."""
+
+    event_type = "service.unknown-path"
+
+    def prepare(self):  # type: ignore[override]
+        return self._not_found()
+
+    async def _not_found(self) -> None:
+        await GenesisHandler.prepare(self)
+        self.fail(404, "not-found", "No such endpoint.", "not-found")
+
+
+ID = r"(?P<domain>[a-z0-9][a-z0-9-]*)/(?P<name>[a-z0-9][a-z0-9._-]*)"
+
+HANDLERS: list[tuple[str, type[GenesisHandler]]] = [
+    (r"api/catalog", CatalogHandler),
+    (rf"api/catalog/{ID}", EntryHandler),
+    (rf"api/data/{ID}/?", DataHandler),
+    (rf"api/data/{ID}/(?P<path>.+)", DataHandler),
+    (r"api/dcat", DcatHandler),
+    (r"api/openapi\.json", OpenAPIHandler),
+    (r"api/runs", RunsHandler),
+    (r"api/schedules", SchedulesHandler),
+]
