@@ -138,7 +138,15 @@ def load_catalog(settings: Settings | None = None, *, warn: bool = True) -> Cata
 
 @functools.cache
 def get_catalog() -> Catalog:
-    """The process-wide catalog for the current settings, loaded once."""
+    """The process-wide catalog for the current settings, loaded once.
+
+    Inside a hub session (``service_url`` and ``hub_api_token`` set) it is the genesis service's
+    view of the catalog, filtered by the caller's clearances (:mod:`genesis_lab.catalog.remote`).
+    """
+    from genesis_lab.catalog.remote import remote_catalog, service_configured
+
+    if service_configured():
+        return remote_catalog()
     return load_catalog()
 
 

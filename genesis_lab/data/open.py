@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genesis_lab.catalog import get_catalog, load_plugin
+from genesis_lab.catalog.remote import is_remote_entry, open_remote_dataset
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -19,7 +20,9 @@ def open_dataset(dataset_id: str, **kwargs: Any) -> xr.Dataset:
     >>> ds = gl.open_dataset("nuclear-energy/neutron-scattering-lengths")  # doctest: +SKIP
     """
     entry = get_catalog().get(dataset_id, kind="dataset")
-    if entry.loader:
+    if is_remote_entry(entry):  # inside a hub session: through the genesis service
+        ds = open_remote_dataset(entry, **kwargs)
+    elif entry.loader:
         ds = load_plugin("dataset", entry.loader).open(entry, **kwargs)
     else:
         from genesis_lab.data.files import open_distribution

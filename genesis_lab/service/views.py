@@ -74,7 +74,7 @@ def entry_view(
         mode="json",
         by_alias=True,
         exclude_none=True,
-        exclude={"distribution", "options", "source_file", "loader"},
+        exclude={"distribution", "options", "source_file"},
     )
     data["accessLevel"] = entry.access_level
     data["access"] = {"may_read": decision.may_read, "reason": decision.reason}

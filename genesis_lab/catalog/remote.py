@@ -1,0 +1,192 @@
+"""The catalog as the genesis service shows it, for SDK calls inside a hub session.
+
+Used when ``settings.service_url`` and ``settings.hub_api_token`` are set: entries come from the
+service (filtered by the caller's clearances there), and data are read lazily through it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+from genesis_lab.catalog.catalog import Catalog
+from genesis_lab.catalog.entry import Entry, entry_from_mapping
+from genesis_lab.errors import AccessDeniedError, CatalogError, EntryValidationError
+from genesis_lab.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = [
+    "SERVICE_KEY",
+    "RemoteCatalog",
+    "is_remote_entry",
+    "open_remote_dataset",
+    "remote_catalog",
+    "service_configured",
+]
+
+SERVICE_KEY = "_genesis_service"
+"""Key in a remote entry's ``options`` holding what the service said about it."""
+
+
+def service_configured(settings: Settings | None = None) -> bool:
+    """Whether this process should use the service (inside a hub session).
+
+    >>> from genesis_lab.settings import Settings
+    >>> service_configured(Settings(service_url=None))
+    False
+    """
+    settings = settings or get_settings()
+    return bool(settings.service_url and settings.hub_api_token)
+
+
+def _base(settings: Settings) -> str:
+    assert settings.service_url
+    url = settings.service_url
+    return url if url.endswith("/") else url + "/"
+
+
+def _request(settings: Settings, path: str) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        _base(settings) + path,
+        headers={"Authorization": f"token {settings.hub_api_token}", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            body = {"message": exc.reason}
+        return exc.code, body
+    except urllib.error.URLError as exc:
+        raise CatalogError(
+            f"The genesis service at {_base(settings)} cannot be reached ({exc.reason}). "
+            "Check GENESIS_SERVICE_URL, or unset it to use the local catalog."
+        ) from None
+
+
+def _entry(view: dict[str, Any]) -> Entry:
+    data = {k: v for k, v in view.items() if k not in {"accessLevel", "access", "served"}}
+    dists = []
+    for d in view.get("distribution", []):
+        dists.append(
+            {
+                "downloadURL": d.get("downloadURL"),
+                "accessURL": d.get("accessURL"),
+                "mediaType": d.get("mediaType"),
+                "format": d.get("format"),
+                "title": d.get("title"),
+            }
+        )
+    data["distribution"] = dists
+    access = view.get("access", {})
+    data["options"] = {
+        SERVICE_KEY: {
+            "may_read": bool(access.get("may_read")),
+            "reason": str(access.get("reason", "")),
+            "served": bool(view.get("served", False)),
+        }
+    }
+    return entry_from_mapping(data, source="genesis service")
+
+
+class RemoteCatalog(Catalog):
+    """A snapshot of the entries the service lists; :meth:`get` always asks the service afresh,
+    so the decision used to open data is the current one."""
+
+    settings: Settings | None = None
+
+    def get(self, entry_id: str, kind: str | None = None) -> Entry:
+        settings = self.settings or get_settings()
+        quoted = urllib.parse.quote(entry_id, safe="/")
+        status, body = _request(settings, f"api/catalog/{quoted}")
+        if status == 404:
+            self.entries.pop(entry_id, None)
+            return super().get(entry_id, kind)  # raises UnknownAssetError with visible ids only
+        if status != 200:
+            raise CatalogError(
+                f"The genesis service answered {status} for {entry_id!r}: {body.get('message')}"
+            )
+        entry = _entry(body)
+        self.entries[entry.id] = entry
+        return super().get(entry_id, kind)
+
+
+def remote_catalog(settings: Settings | None = None) -> RemoteCatalog:
+    """The entries the service lists for this session's token.
+
+    >>> cat = remote_catalog()  # doctest: +SKIP
+    """
+    settings = settings or get_settings()
+    status, body = _request(settings, "api/catalog")
+    if status != 200:
+        raise CatalogError(
+            f"The genesis service refused the catalog ({status}): {body.get('message')}. "
+            "Is the session's token valid (JUPYTERHUB_API_TOKEN)?"
+        )
+    errors: list[EntryValidationError] = []
+    entries = []
+    for view in body.get("entries", []):
+        try:
+            entries.append(_entry(view))
+        except EntryValidationError as exc:
+            errors.append(exc)
+    cat = RemoteCatalog.from_entries(entries, errors)
+    cat.settings = settings
+    return cat
+
+
+def is_remote_entry(entry: Entry) -> bool:
+    """Whether ``entry`` came from the service.
+
+    >>> from genesis_lab.catalog import get_catalog
+    >>> is_remote_entry(next(iter(get_catalog())))  # doctest: +SKIP
+    False
+    """
+    return SERVICE_KEY in entry.options
+
+
+def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
+    """Open a remote entry's data lazily through the service (only chunks read are fetched).
+
+    Raises :class:`AccessDeniedError` with the service's reason when the caller may not read it.
+    Entries the service lists without serving files (package-shipped data) are opened by their
+    loader plugin in this process.
+    """
+    info = entry.options[SERVICE_KEY]
+    if not info["may_read"]:
+        raise AccessDeniedError(f"{entry.id}: {info['reason']}")
+    if not info["served"]:
+        if entry.loader:
+            from genesis_lab.catalog.registry import load_plugin
+
+            plugin = load_plugin("dataset", entry.loader)
+            return plugin.open(plugin.catalog_entry(), **kwargs)
+        raise CatalogError(f"The genesis service serves no files for {entry.id}.")
+    import xarray as xr
+
+    url = next(
+        (
+            d.access_url or d.download_url
+            for d in entry.distribution
+            if d.access_url or d.download_url
+        ),
+        None,
+    )
+    if url is None:
+        raise CatalogError(f"The genesis service gave no data URL for {entry.id}.")
+    settings = get_settings()
+    options = {"headers": {"Authorization": f"token {settings.hub_api_token}"}}
+    return xr.open_zarr(
+        url.rstrip("/"),
+        storage_options=options,
+        chunks=kwargs.pop("chunks", {}),
+        consolidated=kwargs.pop("consolidated", None),
+        **kwargs,
+    )
