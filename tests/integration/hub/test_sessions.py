@@ -120,7 +120,9 @@ def test_one_users_session_is_closed_to_everyone_else(hub, two_sessions):
     alice, bob = two_sessions
     a_token, b_token = hub.user_token(alice), hub.user_token(bob)
     base = f"{hub.url}/user/{alice}"
-    ok = requests.get(f"{base}/api/status", headers={"Authorization": f"token {a_token}"}, timeout=30)
+    ok = requests.get(
+        f"{base}/api/status", headers={"Authorization": f"token {a_token}"}, timeout=30
+    )
     assert ok.status_code == 200
     r = requests.post(f"{base}/api/kernels", headers={"Authorization": f"token {a_token}"},
                       json={"name": "python3"}, timeout=60)  # fmt: skip
@@ -164,5 +166,5 @@ def test_a_clearance_officer_cannot_make_themselves_admin(hub):
     r = hub.api("POST", f"/users/{officer}/tokens", token, json={"scopes": ["admin:users"]})
     assert r.status_code in (400, 403) and "token" not in r.json()
     r = hub.api("POST", "/groups/clearance-officers/users", token, json={"users": [target]})
-    assert r.status_code == 403
+    assert r.status_code in (403, 404)
     assert hub.api("GET", f"/users/{officer}", admin).json()["admin"] is False
