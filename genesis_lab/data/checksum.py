@@ -57,14 +57,14 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     >>> sha256_file(p)[:12]
     'e3b0c44298fc'
     """
-    path = Path(path)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    name = os.path.abspath(path)
+    st = os.stat(name)
+    key = (name, st.st_size, st.st_mtime_ns)
     cached = _FILE_CACHE.get(key)
     if cached is not None:
         return cached
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(name, "rb") as fh:
         while block := fh.read(_BLOCK):
             h.update(block)
     digest = h.hexdigest()
@@ -128,9 +128,10 @@ def sha256_zarr(
     store_s = os.fspath(store)
     if "://" not in store_s:
         for key in ZARR_METADATA_KEYS:
-            path = Path(store_s) / key
-            if path.is_file():
-                return sha256_file(path)
+            try:
+                return sha256_file(os.path.join(store_s, key))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
     else:
         import fsspec
 

@@ -153,7 +153,7 @@ def open_distribution(entry: Entry, **kwargs: Any) -> xr.Dataset:
         ds = _READERS[fmt](source, **options)
     for name, unit in entry.units.items():
         if name in ds.variables:
-            ds[name].attrs.setdefault("units", unit)
+            ds.variables[name].attrs.setdefault("units", unit)
     ds.attrs["provenance_location"] = location
     return ds
 

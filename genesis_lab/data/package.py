@@ -175,7 +175,7 @@ class PackageDataset:
         ds = self.loader(files, **{**entry.options, **kwargs})
         for name, unit in {**self.units, **entry.units}.items():
             if name in ds.variables:
-                ds[name].attrs.setdefault("units", unit)
+                ds.variables[name].attrs.setdefault("units", unit)
         ds.attrs["provenance_files"] = ", ".join(files)
         return ds
 
