@@ -75,12 +75,17 @@ class UsagePlugin(SchedulerPlugin):
         name = str(ws.name)
         self.active[worker] = (name, int(ws.nthreads), time.time(), self.job_id_of(name))
 
-    async def remove_worker(
-        self, scheduler: Any, worker: str, *, stimulus_id: str, **kw: Any
-    ) -> None:
+    def remove_worker(self, scheduler: Any, worker: str, *, stimulus_id: str, **kw: Any) -> Any:
         entry = self.active.pop(worker, None)
-        if entry is not None:
-            await asyncio.to_thread(self.charge, entry, time.time())
+        if entry is None:
+            return None
+        end = time.time()
+        if self.sacct and entry[3]:
+            # sacct is a subprocess: run it off the event loop, shielded so a closing
+            # scheduler cannot drop the record half-way
+            return asyncio.shield(asyncio.to_thread(self.charge, entry, end))
+        self.charge(entry, end)  # one fsynced line: quick enough for the event loop
+        return None
 
     async def close(self) -> None:
         now = time.time()

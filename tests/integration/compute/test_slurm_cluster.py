@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
-import numpy as np
 import pytest
 import yaml
 
@@ -48,30 +48,23 @@ def hpc_allocation(slurm, genesis_home, tmp_path, monkeypatch):
     return site
 
 
-def _points(n: int) -> dict[str, np.ndarray]:
-    return {"s0": np.linspace(0.5, 20.0, n)}
-
-
-def _chunks(points: dict[str, np.ndarray], size: int) -> list[dict[str, np.ndarray]]:
-    n = len(next(iter(points.values())))
-    return [{k: v[i : i + size] for k, v in points.items()} for i in range(0, n, size)]
+MM_SPACE = {"s0": (0.5, 20.0, 24), "vmax": [1.0, 2.0]}
+# exact diagonalisation of 11 spins takes ~0.2 s a point here: slow enough to cancel a job mid-sweep
+TFIM = "quantum-information/transverse-field-ising"
+TFIM_SPACE = {"n_sites": 11, "coupling": [1.0, 1.5], "field": (0.2, 2.0, 12)}
 
 
 def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hpc_allocation):
     import xarray as xr
 
-    from genesis_lab.compute import cluster, connect, used_core_hours
-    from genesis_lab.simulators import get_simulator
+    from genesis_lab.compute import cluster, connect, get_ledger, used_core_hours
+    from genesis_lab.simulators.sweep import sweep
 
-    sim = get_simulator(SIM)
-    points = _points(24)
-    local = sim.run_batch(points, seed=7)
-
+    local = sweep(SIM, MM_SPACE, seed=7, progress=False, cache=False)
     with cluster() as c:
         assert type(c).__name__ == "GenesisSLURMCluster"
         c.scale(jobs=2)
-        client = connect(c)
-        try:
+        with connect(c) as client:
             client.wait_for_workers(2, timeout=90)
             jobs = slurm.squeue(name=c.genesis_job_name)
             assert len(jobs) == 2, jobs
@@ -81,25 +74,20 @@ def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hp
             assert "#SBATCH -A fes-2026" in script and "#SBATCH -p batch" in script
             assert "--lifetime 540s" in script and "#SBATCH -t 00:10:00" in script
 
-            futures = client.map(
-                lambda chunk: sim.run_batch(chunk, seed=7), _chunks(points, 6), pure=False
-            )
-            remote = xr.concat(client.gather(futures), dim="point")
-            xr.testing.assert_allclose(
-                remote.reset_coords(drop=True), local.reset_coords(drop=True)
-            )
+            remote = sweep(SIM, MM_SPACE, seed=7, cluster=client, progress=False, cache=False)
             assert len(client.nthreads()) == 2  # counted without scheduler_info()["workers"]
-        finally:
-            client.close()
+            ran_on = {w for w, n in client.run(lambda: 1).items() if n == 1}
+            assert len(ran_on) == 2
         name = c.genesis_job_name
+    xr.testing.assert_allclose(remote, local)
+    assert (remote.sizes["s0"], remote.sizes["vmax"]) == (24, 2)
     assert slurm.wait_no_jobs(name=name, timeout=30) == []
-    # two workers of one core each were charged to the allocation, by alice, from their lifetimes
-    from genesis_lab.compute import get_ledger
-
+    # two one-core workers were charged to the allocation, to alice, from their lifetimes
     recs = [r for r in get_ledger().records("fusion-hpc") if r.kind == "cluster"]
     assert len(recs) == 2 and {r.user for r in recs} == {"alice"}
     assert {r.source for r in recs} == {"worker-lifetime"}  # no slurmdbd here, so no sacct
     assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
+    assert {r.ref for r in recs} == {j["id"] for j in jobs}
     assert used_core_hours("fusion-hpc", "alice") == pytest.approx(sum(r.core_hours for r in recs))
 
 
@@ -107,32 +95,36 @@ def test_sweep_survives_scancel_of_a_worker_job(slurm, hpc_allocation):
     import xarray as xr
 
     from genesis_lab.compute import cluster, connect
-    from genesis_lab.simulators import get_simulator
+    from genesis_lab.simulators.sweep import sweep
 
-    sim = get_simulator(SIM)
-    points = _points(40)
-    local = sim.run_batch(points, seed=3)
-
-    def slow_chunk(chunk):
-        import time as _time
-
-        _time.sleep(0.4)  # keep the sweep running while one job is cancelled
-        return sim.run_batch(chunk, seed=3)
-
+    local = sweep(TFIM, TFIM_SPACE, progress=False, cache=False)
     with cluster(jobs=2) as c, connect(c) as client:
         client.wait_for_workers(2, timeout=90)
-        futures = client.map(slow_chunk, _chunks(points, 2), pure=False)
-        while sum(f.done() for f in futures) < 2:
+        out: dict = {}
+        run = threading.Thread(
+            target=lambda: out.update(
+                ds=sweep(
+                    TFIM, TFIM_SPACE, cluster=client, chunk_size=1, progress=False, cache=False
+                )
+            )
+        )
+        run.start()
+        deadline = time.monotonic() + 60
+        while sum(ts.state == "memory" for ts in list(c.scheduler.tasks.values())) < 2:
+            assert time.monotonic() < deadline, "the sweep did not start"
             time.sleep(0.05)
         victim = slurm.squeue(name=c.genesis_job_name, states="RUNNING")[0]["id"]
         slurm.run("scancel", victim)
-        results = client.gather(futures)
-        assert sum(f.done() for f in futures) == len(futures)
-        remote = xr.concat(results, dim="point")
-        xr.testing.assert_allclose(remote.reset_coords(drop=True), local.reset_coords(drop=True))
-        assert victim not in {
-            j["id"] for j in slurm.squeue(name=c.genesis_job_name, states="RUNNING")
-        }
+        done_at_cancel = sum(ts.state == "memory" for ts in list(c.scheduler.tasks.values()))
+        run.join(120)
+        assert not run.is_alive()
+        running = {j["id"] for j in slurm.squeue(name=c.genesis_job_name, states="RUNNING")}
+        assert victim not in running
+        assert done_at_cancel < 24, "the job was cancelled after the sweep had finished"
+        assert len(client.nthreads()) == 1  # the cancelled job's worker is gone
+    remote = out["ds"]
+    assert int(remote["energy_per_site"].notnull().sum()) == 24
+    xr.testing.assert_allclose(remote, local)
 
 
 def test_no_orphan_jobs_after_the_kernel_is_killed(slurm, hpc_allocation):
