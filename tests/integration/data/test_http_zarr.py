@@ -14,7 +14,7 @@ import xarray as xr
 import yaml
 
 import genesis_lab as gl
-from genesis_lab.data.checksum import sha256_zarr
+from genesis_lab.data.checksum import sha256_file, sha256_zarr
 from genesis_lab.errors import ChecksumMismatchError
 from genesis_lab.settings import reset_settings
 
@@ -60,14 +60,15 @@ def http_store(tmp_path, monkeypatch):
     server.requests = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/temperature.zarr"
+    base = f"http://127.0.0.1:{server.server_address[1]}"
 
     catalog = tmp_path / "catalog"
     catalog.mkdir()
 
-    def publish(sha256: str) -> None:
+    def publish(sha256: str, path: str = "temperature.zarr", name: str = "temperatures") -> None:
+        url = f"{base}/{path}"
         entry = {
-            "id": "nuclear-energy/remote-temperatures",
+            "id": f"nuclear-energy/remote-{name}",
             "kind": "dataset",
             "domain": "nuclear-energy",
             "title": "Remote loop temperatures",
@@ -77,7 +78,7 @@ def http_store(tmp_path, monkeypatch):
             "publisher": {"name": "Test facility"},
             "contactPoint": {"fn": "Desk", "hasEmail": "desk@facility.example"},
             "license": "CC0-1.0",
-            "distribution": [{"downloadURL": url, "format": "zarr"}],
+            "distribution": [{"downloadURL": url}],
             "provenance": {
                 "source": url,
                 "agency": "DOE",
@@ -86,7 +87,7 @@ def http_store(tmp_path, monkeypatch):
                 "sha256": sha256,
             },
         }
-        (catalog / "remote.yaml").write_text(yaml.safe_dump(entry))
+        (catalog / f"{name}.yaml").write_text(yaml.safe_dump(entry))
         reset_settings()
 
     monkeypatch.setenv("GENESIS_CATALOG_PATHS", str(catalog))
@@ -139,3 +140,17 @@ def test_remote_zarr_with_changed_metadata_is_a_checksum_error(http_store):
         gl.open_dataset("nuclear-energy/remote-temperatures")
     assert recorded in str(err.value) and sha256_zarr(store) in str(err.value)
     assert _chunk_requests(server) == []
+
+
+def test_remote_netcdf_is_fetched_once_checked_and_opened(http_store):
+    server, store, expected, publish = http_store
+    path = store.parent / "loop.nc"
+    expected.to_netcdf(path, engine="h5netcdf")
+    publish(sha256_file(path), path="loop.nc", name="loop")
+    ds = gl.open_dataset("nuclear-energy/remote-loop")
+    np.testing.assert_array_equal(ds.temperature.values, expected.temperature.values)
+    assert [p for _, p in server.requests if p.endswith("loop.nc")] == ["/loop.nc"]
+
+    publish("0" * 64, path="loop.nc", name="loop")
+    with pytest.raises(ChecksumMismatchError, match=r"0{64}"):
+        gl.open_dataset("nuclear-energy/remote-loop")
