@@ -6,13 +6,6 @@
 
 from genesis_lab.simulators.base import Output, Parameter, Simulator
 from genesis_lab.simulators.registry import get_simulator, list_simulators
+from genesis_lab.simulators.sweep import sweep  # the function, not the submodule
 
 __all__ = ["Output", "Parameter", "Simulator", "get_simulator", "list_simulators", "sweep"]
-
-
-def __getattr__(name: str):
-    if name == "sweep":
-        from genesis_lab.simulators.sweep import sweep
-
-        return sweep
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

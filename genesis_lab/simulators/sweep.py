@@ -252,18 +252,20 @@ def _evaluate(
 def _evaluate_distributed(sim, chunks, keys, todo, seed, client, results, bar, cache):
     from distributed import as_completed
 
+    # futures, not a one-shot compute: a task lost with a worker is recomputed by the scheduler
     futures = {}
     for i in todo:
         fut = client.submit(
             _run_chunk, sim, chunks[i], seed, key=f"genesis-sweep-{keys[i][:24]}", pure=False
         )
         futures[fut] = i
-    for fut, ds in as_completed(list(futures), with_results=True):
-        i = futures[fut]
-        results[i] = ds
-        if cache:
-            _write_cached(_cache_path(sim, keys[i]), ds)
-        bar.update(1)
+    with client.as_current():  # as_completed finds its event loop through the current client
+        for fut, ds in as_completed(list(futures), with_results=True):
+            i = futures[fut]
+            results[i] = ds
+            if cache:
+                _write_cached(_cache_path(sim, keys[i]), ds)
+            bar.update(1)
 
 
 def _evaluate_threaded(sim, chunks, keys, todo, seed, results, bar, cache):
@@ -324,7 +326,10 @@ def _assemble(sim, results, swept, fixed, *, method, seed, space) -> xr.Dataset:
             ds[name].attrs["units"] = sim.parameter(name).unit
     if method == "grid" and swept:
         units = {k: ds[k].attrs.get("units", "") for k in swept}
-        ds = ds.set_index(point=swept).unstack("point")
+        if len(swept) == 1:
+            ds = ds.swap_dims(point=swept[0])
+        else:
+            ds = ds.set_index(point=swept).unstack("point")
         ds = ds.transpose(*swept, ...)
         for k, unit in units.items():
             ds[k].attrs["units"] = unit
