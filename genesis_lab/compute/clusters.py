@@ -335,8 +335,9 @@ def _local_cluster(alloc: Allocation | None, overrides: dict[str, Any]) -> Any:
         "processes": bool(overrides.pop("processes", True)),
         "asynchronous": bool(overrides.pop("asynchronous", False)),
         "dashboard_address": ":0",
-        "host": "127.0.0.1",
     }
+    if kwargs["processes"]:
+        kwargs["host"] = "127.0.0.1"  # never the external interface (in-process: no sockets)
     if alloc is not None:
         check_allocation(alloc, user, cores=n_workers * threads)
         kwargs["memory_limit"] = overrides.pop(
