@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from genesis_lab.catalog.entry import Distribution, Entry
 from genesis_lab.data.checksum import sha256_bytes, sha256_file, sha256_zarr, verify
-from genesis_lab.data.remote import fetch_bytes, is_remote, open_remote_zarr
+from genesis_lab.data.remote import fetch_bytes, is_remote, open_remote_zarr, require_protocol
 from genesis_lab.errors import DataError, ParameterError, UnsupportedFormatError
 from genesis_lab.settings import get_settings
 
@@ -121,7 +121,9 @@ def open_distribution(entry: Entry, **kwargs: Any) -> xr.Dataset:
         )
     storage_options = options.pop("storage_options", None) or {}
     remote = is_remote(location)
-    if not remote and not Path(location).exists():
+    if remote:
+        require_protocol(location)
+    elif not Path(location).exists():
         raise DataError(
             f"{entry.id}: {location} does not exist. Place the file there, or fix downloadURL "
             f"(relative paths are under the data root {get_settings().data_root}; set "

@@ -12,7 +12,9 @@ from urllib.parse import urlparse
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["fetch_bytes", "is_remote", "open_remote_zarr"]
+from genesis_lab.errors import DataError
+
+__all__ = ["fetch_bytes", "is_remote", "open_remote_zarr", "require_protocol"]
 
 
 def is_remote(url: str) -> bool:
@@ -23,6 +25,24 @@ def is_remote(url: str) -> bool:
     """
     scheme = urlparse(url).scheme
     return "://" in url and scheme not in ("", "file")
+
+
+def require_protocol(url: str) -> None:
+    """Raise :class:`DataError` saying what to install when fsspec cannot read ``url``'s protocol.
+
+    >>> require_protocol("https://example.org/a.nc")
+    """
+    import fsspec
+
+    protocol = urlparse(url).scheme
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except (ImportError, ValueError) as exc:
+        raise DataError(
+            f"Cannot read {url!r}: fsspec has no usable backend for {protocol}:// ({exc}). "
+            "Install the fsspec backend package it names (for example s3fs for s3://, gcsfs "
+            "for gs://) or use an https:// URL."
+        ) from None
 
 
 def fetch_bytes(url: str, storage_options: dict[str, Any] | None = None) -> bytes:

@@ -51,7 +51,8 @@ def memory_site(tmp_path, monkeypatch):
         reset_settings()
 
     yield fs, root, publish
-    fs.rm(root, recursive=True)
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
 
 
 def test_parquet_over_an_fsspec_protocol_is_checked_and_opened(memory_site):
@@ -78,3 +79,12 @@ def test_zarr_over_an_fsspec_protocol_opens_dask_backed(memory_site):
     ds = gl.open_dataset("critical-materials/stocks")
     assert ds.output.chunks == ((10,) * 10,)
     assert float(ds.output[42]) == 42.0
+
+
+def test_protocol_without_a_backend_says_what_to_install(memory_site):
+    _, _, publish = memory_site
+    publish("nowhere", "nosuchprotocol://bucket/ree.parquet", "0" * 64)
+    with pytest.raises(
+        gl.errors.DataError, match="fsspec has no usable backend for nosuchprotocol"
+    ):
+        gl.open_dataset("critical-materials/nowhere")
