@@ -46,7 +46,7 @@ def test_invalid_challenge_yaml_names_the_field(demo_challenge, change, fragment
     path = demo_challenge / "challenge.yaml"
     spec = yaml.safe_load(path.read_text()) | change
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(PipelineError, match="challenge.yaml") as err:
+    with pytest.raises(PipelineError, match=r"challenge\.yaml") as err:
         get_challenge("demo")
     assert fragment in str(err.value)
 

@@ -74,11 +74,13 @@ def test_webhook_gets_a_json_post(webhook_sink):
     assert received == [{"owner": "bob", "subject": "run failed", "ename": "RuntimeError"}]
 
 
-def test_schedule_target_takes_precedence_and_unreachable_server_is_an_error(webhook_sink, free_port):
+def test_schedule_target_takes_precedence_and_unreachable_server_is_an_error(
+    webhook_sink, free_port
+):
     received, url = webhook_sink
     assert notify_owner("bob", "x", {}, target=url, settings=load_settings()) == [url]
     assert len(received) == 1
     dead = load_settings(notifications={"smtp": {"host": "127.0.0.1", "port": free_port}})
-    with pytest.raises(PipelineError, match="cannot send the notice to bob@x.test"):
+    with pytest.raises(PipelineError, match=r"cannot send the notice to bob@x\.test"):
         notify_owner("bob", "x", {}, target="bob@x.test", settings=dead)
     assert notify_owner("carol", "x", {}, settings=load_settings()) == []

@@ -19,7 +19,9 @@ def test_cache_key_covers_notebook_parameters_inputs_and_packages():
     assert cache_key(*base[:2], [{"id": "a/b", "version": "2"}], base[3]) != key
     assert cache_key(*base[:3], {"numpy": "2.1"}) != key
     # parameter order does not matter
-    assert cache_key(base[0], {"a": 1, "b": 2}, [], {}) == cache_key(base[0], {"b": 2, "a": 1}, [], {})
+    assert cache_key(base[0], {"a": 1, "b": 2}, [], {}) == cache_key(
+        base[0], {"b": 2, "a": 1}, [], {}
+    )
 
 
 def test_package_versions_name_the_runtime():
