@@ -223,8 +223,12 @@ class _AllocationCluster:
         return connect(self)
 
 
-def _start_watchdog(scheduler: str, job_name: str) -> subprocess.Popen[bytes]:
+def _start_watchdog(
+    scheduler: str, job_name: str, alloc: Allocation, user: str
+) -> subprocess.Popen[bytes]:
     import psutil
+
+    from genesis_lab.compute.ledger import get_ledger
 
     me = psutil.Process()
     conf = scheduler_config(scheduler)
@@ -233,6 +237,7 @@ def _start_watchdog(scheduler: str, job_name: str) -> subprocess.Popen[bytes]:
             sys.executable, "-m", "genesis_lab.compute.watchdog", "--pid", str(me.pid),
             "--started", repr(me.create_time()), "--scheduler", scheduler,
             "--job-name", job_name, "--poll", str(conf["watchdog_poll_seconds"]),
+            "--ledger", str(get_ledger().path), "--allocation", alloc.id, "--user", user,
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -289,7 +294,7 @@ def cluster(**overrides: Any) -> Any:
     )
     c.allocation = alloc
     c.genesis_job_name = kwargs["job_name"]
-    c._watchdog = _start_watchdog(alloc.scheduler, kwargs["job_name"])
+    c._watchdog = _start_watchdog(alloc.scheduler, kwargs["job_name"], alloc, user)
     weakref.finalize(c, _stop_watchdog, c._watchdog, cancel=True)
     plugin.job_id_of = _job_id_lookup(c)
     _LIVE.add(c)

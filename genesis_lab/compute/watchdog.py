@@ -46,6 +46,44 @@ def cancel_jobs_named(scheduler: str, job_name: str) -> list[str]:
     return ids
 
 
+def running_jobs(scheduler: str, job_name: str) -> list[tuple[str, int, float]]:
+    """(id, cores, start epoch) of the running jobs called ``job_name`` (empty if unsupported)."""
+    import datetime as dt
+
+    command = scheduler_config(scheduler).get("running_jobs_usage")
+    if not command:
+        return []
+    out = run_command([a.replace("{name}", job_name) for a in command], timeout=30).stdout
+    jobs = []
+    for line in out.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) == 3 and parts[1].isdigit():
+            try:
+                start = dt.datetime.fromisoformat(parts[2]).timestamp()
+            except ValueError:
+                continue
+            jobs.append((parts[0], int(parts[1]), start))
+    return jobs
+
+
+def charge(
+    ledger_path: str, allocation: str, user: str, jobs: list[tuple[str, int, float]]
+) -> None:
+    """Charge cancelled jobs to the ledger from their start until now (``job-lifetime``)."""
+    from pathlib import Path
+
+    from genesis_lab.compute.ledger import Ledger, UsageRecord
+
+    now = time.time()
+    ledger = Ledger(Path(ledger_path))
+    for job_id, cores, start in jobs:
+        ledger.record(
+            UsageRecord.from_times(allocation=allocation, user=user, kind="cluster", ref=job_id,
+                                   cores=cores, start=min(start, now), end=now,
+                                   source="job-lifetime")
+        )  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m genesis_lab.compute.watchdog --pid P --started T --scheduler S --job-name N``."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -54,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scheduler", required=True, help="slurm, pbs or lsf")
     p.add_argument("--job-name", required=True, help="job name shared by the cluster's jobs")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
+    p.add_argument("--ledger", help="usage ledger to charge the jobs it cancels to")
+    p.add_argument("--allocation", default="", help="allocation id for the ledger")
+    p.add_argument("--user", default="", help="user for the ledger")
     args = p.parse_args(argv)
 
     state = {"stop": False, "cancel": False}
@@ -70,6 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         time.sleep(args.poll)
     if state["stop"] and not state["cancel"]:
         return 0
+    unrecorded: list[tuple[str, int, float]] = []
+    if args.ledger and not state["stop"]:
+        # the owner died: its scheduler never saw these workers leave, so charge them here
+        try:
+            unrecorded = running_jobs(args.scheduler, args.job_name)
+        except SchedulerError as exc:
+            print(f"genesis-lab watchdog: {exc}", file=sys.stderr)
     for attempt in range(3):
         try:
             ids = cancel_jobs_named(args.scheduler, args.job_name)
@@ -80,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not ids:
             break
         time.sleep(1)  # a job submitted at the instant of death shows up late
+    if unrecorded:
+        charge(args.ledger, args.allocation, args.user, unrecorded)
     return 0
 
 

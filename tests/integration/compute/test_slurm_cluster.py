@@ -73,6 +73,7 @@ def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hp
             script = c.job_script()
             assert "#SBATCH -A fes-2026" in script and "#SBATCH -p batch" in script
             assert "--lifetime 540s" in script and "#SBATCH -t 00:10:00" in script
+            assert "--interface lo" in script  # found from the node's address, not configured
 
             remote = sweep(SIM, MM_SPACE, seed=7, cluster=client, progress=False, cache=False)
             assert len(client.nthreads()) == 2  # counted without scheduler_info()["workers"]
@@ -150,9 +151,46 @@ def test_no_orphan_jobs_after_the_kernel_is_killed(slurm, hpc_allocation):
         # their 60 s death-timeout, so a tight bound tells the two apart
         left = slurm.wait_no_jobs(name=name, timeout=20)
         assert left == [], f"jobs left {time.monotonic() - t0:.0f} s after the kernel died: {left}"
+        # the watchdog charged the jobs it cancelled, from their start in squeue
+        recs = _wait_records("fusion-hpc", 2)
+        assert {r.source for r in recs} == {"job-lifetime"} and {r.user for r in recs} == {"alice"}
+        assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_jobs_close_when_the_kernel_shuts_down(slurm, hpc_allocation):
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", env=dict(os.environ))
+    try:
+        outputs: list[str] = []
+        reply = kc.execute_interactive(
+            "import genesis_lab as gl\n"
+            "c = gl.cluster(jobs=1)\n"
+            "print('JOBNAME', c.genesis_job_name)\n",
+            timeout=60,
+            output_hook=lambda msg: _collect(msg, outputs),
+        )
+        assert reply["content"]["status"] == "ok", reply["content"]
+        name = next(t.split()[1] for t in outputs if t.startswith("JOBNAME"))
+        assert len(slurm.wait_running(1, name=name, timeout=60)) == 1
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)  # a polite shutdown: the kernel's atexit closes the cluster
+    assert slurm.wait_no_jobs(name=name, timeout=20) == []
+
+
+def _wait_records(allocation: str, count: int, timeout: float = 15) -> list:
+    from genesis_lab.compute import get_ledger
+
+    deadline = time.monotonic() + timeout
+    while True:
+        recs = list(get_ledger().records(allocation))
+        if len(recs) >= count or time.monotonic() > deadline:
+            return recs
+        time.sleep(0.2)
 
 
 def _collect(msg: dict, outputs: list[str]) -> None:
