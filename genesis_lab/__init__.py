@@ -16,15 +16,18 @@ __version__ = "0.1.0"
 
 # public name -> "module:attribute"
 _LAZY: dict[str, str] = {
+    "Campaign": "genesis_lab.agents.campaign:Campaign",
     "catalog": "genesis_lab.catalog",
     "cluster": "genesis_lab.compute.clusters:cluster",
     "errors": "genesis_lab.errors",
     "get_settings": "genesis_lab.settings:get_settings",
     "get_simulator": "genesis_lab.simulators.registry:get_simulator",
+    "load_model": "genesis_lab.models.registry:load_model",
     "open_dataset": "genesis_lab.data:open_dataset",
     "record_metrics": "genesis_lab.pipelines.metrics:record_metrics",
     "search": "genesis_lab._api:search",
     "sweep": "genesis_lab.simulators.sweep:sweep",
+    "train": "genesis_lab.models.train:train",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -195,6 +195,7 @@ class Campaign:
         runner = self._make_runner(client)
         n_done = len(done)
         rounds = 0
+        first_round = max((t.get("round", -1) for t in done), default=-1) + 1
         try:
             while n_done < self.budget and (max_rounds is None or rounds < max_rounds):
                 t0 = time.perf_counter()
@@ -202,7 +203,7 @@ class Campaign:
                 self.stats["policy_s"] += time.perf_counter() - t0
                 if not batch:
                     break
-                round_no = len({t.get("round") for t in done}) + rounds
+                round_no = first_round + rounds
                 t_exp = time.perf_counter()
                 by_key = {s.key: s.params for s in batch}
                 t_inner = 0.0
@@ -239,7 +240,7 @@ class Campaign:
                 self.space,
                 self.objective,
                 budget=self.budget,
-                seed=self.seed,
+                seed=_resume_seed(self.seed, len(done)),
                 options=self._policy_options,
             )
             for t in done:
@@ -364,6 +365,13 @@ class Campaign:
             f"over {', '.join(self.space.names)}.",
         )
         return save_dataset(ds, dataset_id, **metadata)
+
+
+def _resume_seed(seed: int | None, n_done: int) -> int | None:
+    """A fresh stream on resume, so a seeded policy does not propose its first points again."""
+    if seed is None or n_done == 0:
+        return seed
+    return (seed * 1_000_003 + n_done) % 2**32
 
 
 def _jsonable(value: Any) -> Any:

@@ -162,8 +162,6 @@ def outputs_of(result: Any) -> dict[str, float]:
     >>> outputs_of({"y": 1})
     {'y': 1.0}
     """
-    if isinstance(result, Mapping):
-        return {str(k): float(v) for k, v in result.items()}
     data_vars = getattr(result, "data_vars", None)
     if data_vars is not None:
         out = {}
@@ -171,6 +169,8 @@ def outputs_of(result: Any) -> dict[str, float]:
             if var.ndim == 0 and var.dtype.kind in "iufb":
                 out[str(name)] = float(var.values)
         return out
+    if isinstance(result, Mapping):
+        return {str(k): float(v) for k, v in result.items()}
     if isinstance(result, int | float):
         return {"value": float(result)}
     raise CampaignError(

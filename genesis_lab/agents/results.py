@@ -93,6 +93,9 @@ def convergence_plot(
     """
     import holoviews as hv
 
+    if not hv.Store.renderers:  # options need a plotting backend, as hv.extension("bokeh") loads
+        import holoviews.plotting.bokeh  # noqa: F401
+
     name = objective.targets[0].name
     xs = np.arange(1, len(trials) + 1)
     values = np.array(

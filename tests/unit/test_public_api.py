@@ -3,16 +3,19 @@
 import genesis_lab
 
 EXPECTED = {
+    "Campaign",
     "__version__",
     "catalog",
     "cluster",
     "errors",
     "get_settings",
     "get_simulator",
+    "load_model",
     "open_dataset",
     "record_metrics",
     "search",
     "sweep",
+    "train",
 }
 
 

@@ -17,7 +17,8 @@ from genesis_lab.errors import CampaignError
 __all__ = ["POLICIES", "Policy", "Suggestion", "make_policy"]
 
 POLICIES = {
-    "bayes": "Bayesian optimisation: optuna GPSampler (Matern-5/2 GP, log-EI; q-batch log-EI)",
+    "bayes": "Bayesian optimisation: optuna GPSampler (Matern-5/2 GP, log-EI; q-batch log-EI); "
+    "options: deterministic_objective=True for noise-free experiments, n_startup_trials",
     "random": "uniform random search (optuna RandomSampler)",
     "grid": "full-factorial grid in a seeded random order",
     "tpe": "tree-structured Parzen estimator (optuna TPESampler)",
@@ -46,6 +47,9 @@ def make_policy(
         from genesis_lab.agents.policies.grid import GridPolicy
 
         return GridPolicy(space, objective, budget=budget, seed=seed)
+    if policy == "bayes":
+        # initial random design of 2d+1 points (at most optuna's default of 10) before the GP
+        options.setdefault("n_startup_trials", min(10, 2 * len(space.dimensions) + 1))
     if policy in ("bayes", "random", "tpe"):
         from genesis_lab.agents.policies.optuna_policy import OptunaPolicy
 
