@@ -19,14 +19,27 @@ def test_list_show_run_results_verify(demo_challenge):
     listed = json.loads(cli("challenge", "list", "--json").stdout)
     assert [c["id"] for c in listed] == ["demo"]
     shown = json.loads(cli("challenge", "show", "demo", "--json").stdout)
-    assert {p["name"] for p in shown["parameters"]} == {"n", "scale", "fail", "record", "sleep", "mode"}
+    assert {p["name"] for p in shown["parameters"]} == {
+        "n",
+        "scale",
+        "fail",
+        "record",
+        "sleep",
+        "mode",
+    }
     assert "--scale" in cli("challenge", "show", "demo").stdout
 
-    first = json.loads(cli("challenge", "run", "demo", "--n", "6", "-p", "scale", "0.5", "--json").stdout)
+    first = json.loads(
+        cli("challenge", "run", "demo", "--n", "6", "-p", "scale", "0.5", "--json").stdout
+    )
     assert first["metrics"] == {"total": 7.5, "terms": 6} and first["cached"] is False
-    again = json.loads(cli("challenge", "run", "demo", "-p", "n", "6", "--scale", "0.5", "--json").stdout)
+    again = json.loads(
+        cli("challenge", "run", "demo", "-p", "n", "6", "--scale", "0.5", "--json").stdout
+    )
     assert again["cached"] is True and again["run_id"] == first["run_id"]
-    forced = json.loads(cli("challenge", "run", "demo", "--n", "6", "--scale", "0.5", "--force", "--json").stdout)
+    forced = json.loads(
+        cli("challenge", "run", "demo", "--n", "6", "--scale", "0.5", "--force", "--json").stdout
+    )
     assert forced["cached"] is False
 
     board = json.loads(cli("challenge", "results", "demo", "--json").stdout)

@@ -28,7 +28,9 @@ def test_a_run_stores_notebook_metrics_and_crate(demo_challenge):
 
     nb = nbformat.read(result.path / "notebook.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and "n = 5" in injected[0].source and "scale = 2.0" in injected[0].source
+    assert (
+        len(injected) == 1 and "n = 5" in injected[0].source and "scale = 2.0" in injected[0].source
+    )
     assert nb.metadata.papermill.parameters == {"n": 5, "scale": 2.0, "fail": False, "record": True,
                                                 "sleep": 0.0, "mode": "sum"}  # fmt: skip
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
@@ -71,7 +73,7 @@ def test_identical_run_is_served_from_the_cache_and_force_reruns(demo_challenge)
 
 
 def test_bad_parameters_fail_before_any_kernel_starts(demo_challenge):
-    with pytest.raises(ParameterError, match="'n'.*out of bounds"):
+    with pytest.raises(ParameterError, match=r"'n'.*out of bounds"):
         run("demo", n=0)
     with pytest.raises(ParameterError, match="unknown parameter 'x = 1; import os #'"):
         run("demo", **{"x = 1; import os #": 1})

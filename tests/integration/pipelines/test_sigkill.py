@@ -23,7 +23,19 @@ def test_runner_killed_at_random_points_leaves_only_complete_runs(demo_challenge
     outcomes = []
     for i in range(20):
         proc = subprocess.Popen(
-            [GL, "challenge", "run", "demo", "--force", "-p", "n", str(i + 1), "-p", "sleep", "0.2"],
+            [
+                GL,
+                "challenge",
+                "run",
+                "demo",
+                "--force",
+                "-p",
+                "n",
+                str(i + 1),
+                "-p",
+                "sleep",
+                "0.2",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
