@@ -38,6 +38,7 @@ c.JupyterHub.concurrent_spawn_limit = plan.site.concurrent_spawn_limit
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = plan.site.start_timeout
 c.Spawner.http_timeout = plan.site.http_timeout
+c.Spawner.poll_interval = plan.site.poll_interval
 c.Spawner.args = plan.spawner_args
 c.Spawner.site_file = plan.site_file
 c.Spawner.default_profile = plan.site.default_profile

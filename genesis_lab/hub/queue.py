@@ -17,6 +17,7 @@ __all__ = [
     "JobReport",
     "classify",
     "job_report",
+    "node_address",
     "run_argv",
 ]
 
@@ -136,3 +137,17 @@ async def job_end_reason(job_id: str) -> str:
     )
     bits = [f"{k}={fields[k]}" for k in ("JobState", "Reason", "ExitCode") if k in fields]
     return ", ".join(bits)
+
+
+async def node_address(node: str) -> str:
+    """The address the hub reaches ``node`` at: its DNS name if it resolves, else SLURM's NodeAddr."""
+    import socket
+
+    try:
+        await asyncio.get_running_loop().getaddrinfo(node, None)
+        return node
+    except (socket.gaierror, UnicodeError):
+        pass
+    code, out, _ = await run_argv(["scontrol", "show", "node", "-o", node])
+    match = re.search(r"\bNodeAddr=(\S+)", out) if code == 0 else None
+    return match.group(1) if match else node

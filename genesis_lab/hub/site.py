@@ -71,6 +71,7 @@ class HubSite(BaseModel):
     cull_every: int = Field(0, ge=0, description="Culler period (s); 0: idle_timeout / 2.")
     concurrent_spawn_limit: int = Field(40, ge=1, description="Spawns in flight at once.")
     start_timeout: int = Field(300, ge=5, description="Seconds a session may take to start.")
+    poll_interval: int = Field(30, ge=1, description="Seconds between checks that sessions live.")
     http_timeout: int = Field(120, ge=5, description="Seconds for a started session to answer.")
     minimum_password_length: int = Field(10, ge=8)
     default_profile: dict[str, str] = Field(

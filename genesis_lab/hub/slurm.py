@@ -15,6 +15,7 @@ from typing import Any
 
 from batchspawner import SlurmSpawner
 from batchspawner.batchspawner import JobStatus
+from jupyterhub.spawner import Spawner
 from traitlets import Float, Integer, Unicode, default
 
 from genesis_lab.compute.allocations import Allocation
@@ -89,7 +90,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
 
     @default("env_keep")
     def _env_keep_default(self) -> list[str]:
-        return [*super()._env_keep_default(), "SLURM_CONF"]
+        return [*Spawner.class_traits()["env_keep"].default(), "SLURM_CONF"]
 
     def apply_resources(self, allocation: Allocation, request: SessionRequest) -> None:
         if allocation.scheduler != "slurm":
@@ -163,7 +164,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             else:
                 raise SpawnRefused(500, await self._ended_message())
             await asyncio.sleep(self.startup_poll_interval)
-        self.ip = self.state_gethost()
+        self.ip = await queue.node_address(self.state_gethost())
         while self.port == 0:
             status = await self.query_job_status()
             if status == JobStatus.NOTFOUND:
