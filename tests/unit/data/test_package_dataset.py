@@ -14,11 +14,14 @@ from genesis_lab.errors import ChecksumMismatchError, MissingDependencyError
 PACKAGES = ["periodictable", "radioactivedecay", "mendeleev", "janaf", "biotite", "xraydb", "pvlib"]
 
 
-def test_catalog_listing_imports_no_data_package():
+def test_catalog_entries_of_builtin_datasets_import_no_data_package():
     code = (
-        "from genesis_lab.catalog import get_catalog\n"
-        "n = len([e for e in get_catalog() if e.kind == 'dataset'])\n"
-        "import sys, json; print(json.dumps([n, sorted(sys.modules)]))"
+        "from genesis_lab.catalog.registry import available, load_plugin\n"
+        "ids = [i for i, ep in available('dataset').items()\n"
+        "       if ep.value.startswith('genesis_lab.data.builtin.')]\n"
+        "entries = [load_plugin('dataset', i).catalog_entry() for i in ids]\n"
+        "assert all(e.provenance.sha256 for e in entries)\n"
+        "import sys, json; print(json.dumps([len(entries), sorted(sys.modules)]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     n, modules = json.loads(out.stdout.strip().splitlines()[-1])
