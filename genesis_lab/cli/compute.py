@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "doctor", help="check scheduler, compute nodes, network interface and dask versions"
     )
     doc.add_argument("--allocation", help="check this allocation (default: every scheduler)")
+    doc.add_argument(
+        "--job", action="store_true", help="also submit a tiny job that dials back to this host"
+    )
     add_json_flag(doc)
     doc.set_defaults(func=_doctor)
 
@@ -123,7 +126,7 @@ def _usage(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from genesis_lab.compute.doctor import run_doctor
 
-    checks = run_doctor(args.allocation)
+    checks = run_doctor(args.allocation, job=args.job)
     if args.json:
         print_json([c.to_dict() for c in checks])
     else:

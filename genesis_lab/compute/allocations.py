@@ -18,6 +18,7 @@ __all__ = [
     "TrainingCaps",
     "allocations_for",
     "check_allocation",
+    "format_walltime",
     "get_allocation",
     "get_allocations",
     "parse_memory",

@@ -57,8 +57,8 @@ def run_command(
         ) from None
     if check and proc.returncode != 0:
         raise SchedulerError(
-            f"{' '.join(args)} failed with exit code {proc.returncode}: "
-            f"{(proc.stderr or proc.stdout).strip()[:500]}",
+            f"{args[0]} failed with exit code {proc.returncode}: "
+            f"{(proc.stderr or proc.stdout).strip()[:500]} (command: {' '.join(args)[:300]})",
             command=args,
             returncode=proc.returncode,
             stdout=proc.stdout,

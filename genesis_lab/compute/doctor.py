@@ -121,8 +121,72 @@ def _network_checks(nodes: list[str], preferred: str | None) -> list[Check]:
     return checks
 
 
-def run_doctor(allocation: str | None = None) -> list[Check]:
+def _job_probe(alloc: Allocation, address: str, timeout: float = 90) -> list[Check]:
+    """Submit a tiny job that connects back to a listener on ``address`` and sends its versions."""
+    import shlex
+    import socket
+    import sys
+    import threading
+
+    import dask
+    import distributed
+
+    command = scheduler_config(alloc.scheduler).get("probe_job")
+    if not command:
+        return [
+            Check("job on a compute node", True, f"no probe job for {alloc.scheduler}; skipped")
+        ]
+    received: list[str] = []
+    with socket.socket() as server:
+        server.bind((address, 0))
+        server.listen(1)
+        server.settimeout(timeout)
+        port = server.getsockname()[1]
+
+        def accept() -> None:
+            try:
+                conn, _ = server.accept()
+                with conn:
+                    conn.settimeout(10)
+                    received.append(conn.recv(1024).decode(errors="replace"))
+            except OSError:
+                pass
+
+        listener = threading.Thread(target=accept, daemon=True)
+        listener.start()
+        code = (
+            "import socket, dask, distributed; "
+            f"s = socket.create_connection(({address!r}, {port}), 10); "
+            "s.sendall(f'{dask.__version__} {distributed.__version__}'.encode()); s.close()"
+        )
+        line = f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+        values = {"account": alloc.account or "", "queue": alloc.queue or "", "command": line}
+        args = [a.format(**values) for a in command]
+        if not alloc.queue:
+            args = [a for a in args if not a.startswith("--partition=")]
+        try:
+            run_command(args, timeout=timeout)
+        except SchedulerError as exc:
+            return [Check("job on a compute node", False, str(exc)[:300],
+                          "check the allocation's account and queue with `genesis-lab alloc show`")]  # fmt: skip
+        listener.join(10)
+    if not received:
+        return [Check("compute node -> this host", False,
+                      f"the job ran but did not reach {address}:{port}",
+                      "pick another interface (allocation `interface:`) or open the firewall")]  # fmt: skip
+    here = f"{dask.__version__} {distributed.__version__}"
+    checks = [Check("compute node -> this host", True, f"a job connected to {address}:{port}")]
+    same = received[0].strip() == here
+    checks.append(Check("worker versions", same, f"compute node: dask/distributed {received[0]}; here: {here}",
+                        "" if same else "run the workers in the same environment as the session"))  # fmt: skip
+    return checks
+
+
+def run_doctor(allocation: str | None = None, *, job: bool = False) -> list[Check]:
     """Run every check for ``allocation`` (default: the session's, else each scheduler in use).
+
+    With ``job``, also submit a tiny job that connects back to this host on the chosen
+    interface and reports the compute node's dask versions.
 
     >>> checks = run_doctor()
     >>> checks[0].name
@@ -148,5 +212,9 @@ def run_doctor(allocation: str | None = None) -> list[Check]:
         sched_checks, nodes = _scheduler_checks(a.scheduler)
         checks.extend(sched_checks)
         if nodes:
-            checks.extend(_network_checks(nodes, a.interface))
+            net = _network_checks(nodes, a.interface)
+            checks.extend(net)
+            chosen = next((c for c in net if c.name == "interface to use"), None)
+            if job and chosen is not None:
+                checks.extend(_job_probe(a, chosen.detail.split("(")[1].rstrip(")")))
     return checks

@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.slurm]
 
 @pytest.fixture
 def site(slurm, tmp_path, monkeypatch):
-    def write(interface=None):
-        alloc = {"id": "hpc", "account": "acct", "scheduler": "slurm", "queue": "debug"}
+    def write(interface=None, queue="debug"):
+        alloc = {"id": "hpc", "account": "acct", "scheduler": "slurm", "queue": queue}
         if interface:
             alloc["interface"] = interface
         path = tmp_path / "site.yaml"
@@ -41,3 +41,19 @@ def test_doctor_fails_on_an_interface_the_host_lacks(site, capsys):
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "'ib9'" in out
+
+
+def test_doctor_job_reaches_back_from_the_compute_node(site, capsys):
+    site()
+    assert main(["doctor", "--job", "--json"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert checks["compute node -> this host"]["detail"].startswith("a job connected to 127.0.0.1:")
+    assert checks["worker versions"]["ok"]
+
+
+def test_doctor_job_names_a_bad_partition(site, capsys):
+    site(queue="nosuchpartition")
+    assert main(["doctor", "--job", "--json"]) == 1
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert not checks["job on a compute node"]["ok"]
+    assert "invalid partition" in checks["job on a compute node"]["detail"].lower()
