@@ -52,6 +52,7 @@ def make_app(settings: Settings | None = None, *, hub_auth: Any = None) -> web.A
 def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
     """Listen where the hub says (``JUPYTERHUB_SERVICE_URL``) or on ``127.0.0.1:port``; run forever."""
     import asyncio
+    import signal
 
     settings = settings or get_settings()
     host, bind_port = "127.0.0.1", port
@@ -64,7 +65,12 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
 
     async def main() -> None:
         app = make_app(settings)
-        app.listen(bind_port, address=host, xheaders=False)
-        await asyncio.Event().wait()
+        server = app.listen(bind_port, address=host, xheaders=False)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        server.stop()
 
     asyncio.run(main())

@@ -272,6 +272,11 @@ class DataHandler(GenesisHandler, web.StaticFileHandler):
     async def head(self, domain: str, name: str, path: str | None = None):  # type: ignore[override]
         await self.get(domain, name, path, include_body=False)
 
+    def compute_etag(self) -> str | None:
+        if getattr(self, "absolute_path", None) is None:
+            return None  # a JSON answer, not a file
+        return web.StaticFileHandler.compute_etag(self)
+
     def get_content_type(self) -> str:
         mime, _ = mimetypes.guess_type(self.absolute_path or "")
         return mime or "application/octet-stream"
