@@ -5,5 +5,6 @@
 """
 
 from genesis_lab.widgets.catalog_browser import CatalogBrowser, open_code
+from genesis_lab.widgets.simulator_panel import SimulatorPanel
 
-__all__ = ["CatalogBrowser", "open_code"]
+__all__ = ["CatalogBrowser", "SimulatorPanel", "open_code"]

@@ -95,3 +95,39 @@ def test_side_panel_lists_catalog_and_opens_a_challenge(page, lab_server):
     status = page.locator(".jp-GenesisStatus")
     assert "core-h" in status.inner_text()
     screenshot(page, "side-panel-challenge-opened")
+
+
+def test_simulator_slider_updates_the_plot(page, lab_server):
+    name = _notebook(
+        lab_server,
+        "simulator.ipynb",
+        [
+            "import genesis_lab as gl\n"
+            "from genesis_lab.widgets import SimulatorPanel\n"
+            'panel = SimulatorPanel(gl.get_simulator("biotechnology/michaelis-menten"))\n'
+            "panel"
+        ],
+    )
+    _open_and_run(page, lab_server, name)
+    status = page.locator(".genesis-sim-status")
+    status.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.genesis-sim-status').textContent.includes('run 1')"
+    )
+    page.locator(".genesis-sim-plot canvas").first.wait_for(timeout=60_000)
+    before = page.locator(".genesis-sim-summary").inner_text()
+    screenshot(page, "simulator-panel-before")
+    handle = page.locator(".genesis-param-s0 .noUi-handle")
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 150, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => document.querySelector('.genesis-sim-status').textContent.includes('run 2')",
+        timeout=30_000,
+    )
+    page.locator(".genesis-sim-plot canvas").first.wait_for(timeout=30_000)
+    after = page.locator(".genesis-sim-summary").inner_text()
+    assert after != before
+    screenshot(page, "simulator-panel-after")

@@ -1,0 +1,160 @@
+"""``SimulatorPanel``: controls built from a simulator's parameter schema, a run button, a live plot.
+
+Values are checked by the simulator's own ``Parameter.check``; a bad value is shown on its
+control, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as w
+
+from genesis_lab.errors import GenesisError
+from genesis_lab.simulators import Parameter, Simulator
+
+__all__ = ["SimulatorPanel", "control_for"]
+
+SLIDER_STEPS = 200
+
+
+def control_for(p: Parameter) -> w.ValueWidget:
+    """The widget for one parameter: a slider within its bounds, a box, or a choice list."""
+    label = f"{p.name} [{p.unit}]" if p.unit and p.unit != "1" else p.name
+    style = {"description_width": "12em"}
+    layout = w.Layout(width="32em")
+    common: dict[str, Any] = {
+        "description": label,
+        "description_allow_html": False,
+        "tooltip": p.description,
+        "style": style,
+        "layout": layout,
+        "continuous_update": False,
+    }
+    if p.type == "choice":
+        return w.Dropdown(options=list(p.choices), value=p.default, description=label, style=style)
+    if p.type == "bool":
+        return w.Checkbox(value=bool(p.default), description=label, style=style)
+    if p.bounds is None:
+        cls = w.IntText if p.type == "int" else w.FloatText
+        common.pop("continuous_update")
+        return cls(value=p.default, **common)
+    lo, hi = p.bounds
+    if p.type == "int":
+        return w.IntSlider(value=int(p.default), min=int(lo), max=int(hi), step=1, **common)
+    step = (hi - lo) / SLIDER_STEPS
+    return w.FloatSlider(
+        value=float(p.default), min=lo, max=hi, step=step, readout_format=".4g", **common
+    )
+
+
+class SimulatorPanel(w.VBox):
+    """Sliders for every parameter, a run button and a live plot of the output.
+
+    >>> import genesis_lab as gl
+    >>> panel = gl.widgets.SimulatorPanel(gl.get_simulator("biotechnology/michaelis-menten"))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, simulator: Simulator, *, seed: int = 0, auto_run: bool = True, **kwargs: Any
+    ):
+        self.simulator = simulator
+        self.seed = seed
+        self.runs = 0
+        self.result = None
+        self.controls: dict[str, w.ValueWidget] = {}
+        self.messages: dict[str, w.HTML] = {}
+        rows = []
+        for p in simulator.parameters:
+            control = control_for(p)
+            control.add_class(f"genesis-param-{p.name}")
+            message = w.HTML()
+            message.add_class("genesis-param-error")
+            self.controls[p.name], self.messages[p.name] = control, message
+            rows.append(w.HBox([control, message]))
+            if auto_run:
+                control.observe(self._on_change, names="value")
+        self.run_button = w.Button(description="Run", icon="play", button_style="primary")
+        self.run_button.add_class("genesis-sim-run")
+        self.run_button.on_click(lambda _b: self.run())
+        self.status = w.HTML()
+        self.status.add_class("genesis-sim-status")
+        self.summary = w.HTML()
+        self.summary.add_class("genesis-sim-summary")
+        self.plot = w.Output()
+        self.plot.add_class("genesis-sim-plot")
+        header = w.HTML(f"<h4>{html.escape(simulator.title)}</h4>")
+        super().__init__(
+            [header, *rows, w.HBox([self.run_button, self.status]), self.summary, self.plot],
+            **kwargs,
+        )
+        self.add_class("genesis-simulator-panel")
+        from genesis_lab.widgets.plots import ensure_bokeh
+
+        ensure_bokeh()
+        if auto_run:
+            self.run()
+
+    def values(self) -> dict[str, Any]:
+        """The current value of every control."""
+        return {name: c.value for name, c in self.controls.items()}
+
+    def _on_change(self, _change: Any) -> None:
+        self.run()
+
+    def _check(self) -> dict[str, Any] | None:
+        ok: dict[str, Any] = {}
+        for name, value in self.values().items():
+            try:
+                ok[name] = self.simulator.parameter(name).check(value)
+                self.messages[name].value = ""
+                self.controls[name].remove_class("genesis-invalid")
+            except GenesisError as exc:
+                self.messages[
+                    name
+                ].value = f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(str(exc))}</span>"
+                self.controls[name].add_class("genesis-invalid")
+        return ok if len(ok) == len(self.controls) else None
+
+    def run(self) -> Any:
+        """Run the simulator at the controls' values; update the summary and the plot."""
+        params = self._check()
+        if params is None:
+            self.status.value = "Fix the highlighted parameter to run."
+            return None
+        try:
+            ds = self.simulator.run(params, seed=self.seed)
+        except GenesisError as exc:
+            self.status.value = f"<span style='color:#c00'>{html.escape(str(exc))}</span>"
+            return None
+        self.runs += 1
+        self.result = ds
+        self.status.value = f"run {self.runs}"
+        self.summary.value = _summary_html(self.simulator, ds)
+        self._draw(ds)
+        return ds
+
+    def _draw(self, ds: Any) -> None:
+        from IPython.display import display
+
+        from genesis_lab.widgets.plots import dataset_plot
+
+        self.plot.clear_output(wait=True)
+        with self.plot:
+            plot = dataset_plot(ds)
+            if plot is not None:
+                display(plot)
+
+
+def _summary_html(simulator: Simulator, ds: Any) -> str:
+    cells = []
+    for name in simulator.scalar_outputs():
+        if name in ds and ds[name].ndim == 0:
+            value = float(ds[name].values)
+            unit = ds[name].attrs.get("units", "")
+            cells.append(
+                f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th>"
+                f"<td class='genesis-out-{html.escape(name)}'>{value:.6g} {html.escape(unit)}</td></tr>"
+            )
+    return f"<table>{''.join(cells)}</table>"
