@@ -94,7 +94,7 @@ def convergence_plot(
     import holoviews as hv
 
     if not hv.Store.renderers:  # options need a plotting backend, as hv.extension("bokeh") loads
-        import holoviews.plotting.bokeh  # noqa: F401
+        import holoviews.plotting.bokeh
 
     name = objective.targets[0].name
     xs = np.arange(1, len(trials) + 1)
