@@ -26,6 +26,7 @@ __all__ = [
     "check_allocation",
     "check_versions",
     "cluster",
+    "cluster_status",
     "connect",
     "get_allocation",
     "get_allocations",
@@ -38,6 +39,7 @@ __all__ = [
 
 _LAZY = {
     "cluster": "genesis_lab.compute.clusters",
+    "cluster_status": "genesis_lab.compute.clusters",
     "connect": "genesis_lab.compute.clusters",
     "check_versions": "genesis_lab.compute.clusters",
     "job_script": "genesis_lab.compute.clusters",

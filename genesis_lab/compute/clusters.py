@@ -26,7 +26,14 @@ from genesis_lab.compute.allocations import (
 from genesis_lab.compute.schedulers import import_object, scheduler_config, walltime_for
 from genesis_lab.errors import AllocationError, ComputeError, SchedulerError
 
-__all__ = ["check_versions", "cluster", "connect", "detect_interface", "job_script"]
+__all__ = [
+    "check_versions",
+    "cluster",
+    "cluster_status",
+    "connect",
+    "detect_interface",
+    "job_script",
+]
 
 _JOB_OVERRIDES = {
     "cores", "memory", "processes", "walltime", "interface", "python", "local_directory",
@@ -394,6 +401,46 @@ def connect(target: Any = None, *, timeout: float = 60.0) -> Any:
         client.close()
         raise
     return client
+
+
+def cluster_status(target: Any) -> dict[str, Any]:
+    """Allocation, jobs and workers of a cluster (or a client), for widgets and the CLI.
+
+    Workers are counted from the in-process scheduler, else from the totals ``n_workers``:
+    since distributed 2026.7 ``scheduler_info()["workers"]`` is empty for asynchronous clients.
+
+    >>> from genesis_lab.compute import cluster
+    >>> with cluster(n_workers=1, processes=False) as c:
+    ...     cluster_status(c)["workers"]
+    1
+    """
+    from collections.abc import Mapping
+
+    owner = getattr(target, "cluster", None) or target  # a Client knows its cluster
+    sched = getattr(owner, "scheduler", None)
+    if sched is not None and isinstance(getattr(sched, "workers", None), Mapping):
+        workers, threads = len(sched.workers), int(sched.total_nthreads)
+    else:
+        info = target.scheduler_info() if callable(getattr(target, "scheduler_info", None)) else {}
+        info = info or getattr(target, "scheduler_info", {}) or {}
+        workers = int(info.get("n_workers", len(info.get("workers", {}))))
+        threads = int(info.get("total_threads", 0))
+    alloc = getattr(owner, "allocation", None)
+    status: dict[str, Any] = {
+        "allocation": alloc.id if alloc else None,
+        "scheduler": alloc.scheduler if alloc else "local",
+        "job_name": getattr(owner, "genesis_job_name", None),
+        "jobs": len(getattr(owner, "workers", {}) or {}) if alloc else 0,
+        "workers": workers,
+        "threads": threads,
+        "dashboard": getattr(owner, "dashboard_link", None),
+    }
+    if alloc is not None:
+        from genesis_lab.compute.ledger import used_core_hours
+
+        status["used_core_hours"] = used_core_hours(alloc.id)
+        status["budget_core_hours"] = alloc.budget_core_hours
+    return status
 
 
 @atexit.register

@@ -149,3 +149,40 @@ def test_local_cluster_with_processes_listens_on_loopback_only():
     with cluster(n_workers=1) as c:
         assert c.scheduler_address.startswith("tcp://127.0.0.1:")
         assert c.scheduler.services["dashboard"].port != 8787
+
+
+def test_cluster_status_counts_workers_for_sync_and_async_clients():
+    import asyncio
+
+    from distributed import Client, LocalCluster
+
+    from genesis_lab.compute import cluster_status
+
+    with cluster(n_workers=2, processes=False) as c, Client(c) as client:
+        assert cluster_status(c)["workers"] == 2
+        assert cluster_status(client)["workers"] == 2
+        assert cluster_status(c)["scheduler"] == "local"
+
+    async def main():
+        async with (
+            LocalCluster(
+                n_workers=2, processes=False, asynchronous=True, dashboard_address=":0"
+            ) as lc,
+            Client(lc, asynchronous=True) as aclient,
+        ):
+            await aclient.wait_for_workers(2)
+            assert aclient.scheduler_info()["workers"] == {}  # the 2026.7 change this works around
+            async with Client(lc.scheduler_address, asynchronous=True) as by_address:
+                return cluster_status(aclient)["workers"], cluster_status(by_address)["workers"]
+
+    assert asyncio.run(main()) == (2, 2)
+
+
+def test_cluster_status_of_an_allocation_cluster(site):
+    from genesis_lab.compute import cluster_status
+
+    with cluster(allocation="fusion-hpc") as c:
+        st = cluster_status(c)
+    assert st["allocation"] == "fusion-hpc" and st["scheduler"] == "slurm"
+    assert st["job_name"].startswith("gl-fusion-hpc-") and st["jobs"] == 0 and st["workers"] == 0
+    assert (st["used_core_hours"], st["budget_core_hours"]) == (0.0, 10)
