@@ -294,6 +294,16 @@ def check_allocation(
             f"Request beyond the limits of allocation {allocation.id!r}: walltime={walltime}, "
             f"the longest job is {allocation.walltime}."
         )
+    caps = allocation.training
+    if caps is not None and caps.max_core_hours_per_user is not None:
+        from genesis_lab.compute.ledger import used_core_hours
+
+        mine = used_core_hours(allocation.id, user)
+        if mine >= caps.max_core_hours_per_user:
+            raise AllocationError(
+                f"User {user!r} has spent their share of training allocation {allocation.id!r}: "
+                f"used {mine:.2f} of {caps.max_core_hours_per_user:g} core-hours per student."
+            )
     if allocation.budget_core_hours is not None:
         from genesis_lab.compute.ledger import used_core_hours
 

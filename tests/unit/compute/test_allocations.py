@@ -160,3 +160,14 @@ def test_session_environment_of_lsf_local_and_none():
     assert session_environment(lsf)["DASK_JOBQUEUE__LSF__PROJECT"] == "fes-2026"
     assert session_environment(Allocation.model_validate(OPEN)) == {"GENESIS_ALLOCATION": "laptop"}
     assert session_environment(None) == {}
+
+
+def test_training_allocation_caps_each_student():
+    a = Allocation.model_validate(
+        {"id": "course", "scheduler": "local", "training": {"max_core_hours_per_user": 1}}
+    )
+    get_ledger().record(UsageRecord.from_times(allocation="course", user="alice", kind="session",
+                        ref="1", cores=1, start=0, end=3600, source="job-lifetime"))  # fmt: skip
+    with pytest.raises(AllocationError, match="used 1.00 of 1 core-hours per student"):
+        check_allocation(a, "alice")
+    check_allocation(a, "bob")
