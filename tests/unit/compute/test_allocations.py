@@ -168,6 +168,6 @@ def test_training_allocation_caps_each_student():
     )
     get_ledger().record(UsageRecord.from_times(allocation="course", user="alice", kind="session",
                         ref="1", cores=1, start=0, end=3600, source="job-lifetime"))  # fmt: skip
-    with pytest.raises(AllocationError, match="used 1.00 of 1 core-hours per student"):
+    with pytest.raises(AllocationError, match=r"used 1\.00 of 1 core-hours per student"):
         check_allocation(a, "alice")
     check_allocation(a, "bob")
