@@ -1,0 +1,51 @@
+"""The hub section of the site file and the launcher's secrets."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from genesis_lab.errors import SettingsError
+from genesis_lab.hub.site import hub_site
+from genesis_lab.settings import Settings
+
+
+def test_defaults_are_the_embedded_platform():
+    site = hub_site(Settings(hub={}))
+    assert (site.ip, site.port, site.spawner, site.authenticator) == (
+        "127.0.0.1", 8000, "local", "native",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("hub", "fragment"),
+    [
+        ({"spawner": "kubernetes"}, "hub.spawner"),
+        ({"port": 0}, "hub.port"),
+        ({"idle_timeout": -5}, "hub.idle_timeout"),
+        ({"colour": "blue"}, "hub.colour"),
+        ({"slurm": {"exec_prefix": 3}}, "hub.slurm.exec_prefix"),
+    ],
+)
+def test_bad_hub_section_names_the_field(hub, fragment):
+    with pytest.raises(SettingsError) as err:
+        hub_site(Settings(hub=hub))
+    assert fragment in str(err.value)
+
+
+def test_first_start_writes_only_a_bcrypt_hash_of_the_admin_password(genesis_home):
+    import bcrypt
+
+    from genesis_lab.hub.launcher import prepare
+
+    launch = prepare(port=18765)
+    hash_file = launch.plan.state_dir / "first-admin.bcrypt"
+    user, _, hashed = hash_file.read_text().strip().partition(":")
+    assert user == launch.admin_user == "admin"
+    assert bcrypt.checkpw(launch.admin_password.encode(), hashed.encode())
+    for path in launch.plan.state_dir.iterdir():
+        assert launch.admin_password not in path.read_text()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(launch.plan.state_dir.stat().st_mode) == 0o700
+    assert "--JupyterHub.bind_url=http://127.0.0.1:18765" in launch.argv

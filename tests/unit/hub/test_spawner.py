@@ -1,0 +1,88 @@
+"""The allocation mixin on a real JupyterHub spawner object: refusals, environment, resources."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from genesis_lab.hub.spawner import LocalAllocationSpawner, SpawnRefused
+from genesis_lab.settings import reset_settings
+
+SITE = {
+    "allocations": [
+        {"id": "fusion", "account": "fes-1", "scheduler": "slurm", "queue": "debug",
+         "cores": 4, "memory": "8GB", "walltime": "02:00:00", "members": ["alice"]},
+        {"id": "laptop", "scheduler": "local", "cores": 2, "members": ["*"]},
+        {"id": "spent", "scheduler": "local", "members": ["*"], "budget_core_hours": 0},
+    ]
+}  # fmt: skip
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(SITE))
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(path))
+    reset_settings()
+    return path
+
+
+def spawner_for(name: str, site) -> LocalAllocationSpawner:
+    user = SimpleNamespace(name=name, escaped_name=name, url=f"/user/{name}/")
+    return LocalAllocationSpawner(
+        user=user, site_file=str(site), home_dir_template="/tmp/{username}"
+    )
+
+
+def test_form_lists_the_users_allocations_only(site):
+    assert 'value="fusion"' in spawner_for("alice", site).render_options_form()
+    bob_form = spawner_for("bob", site).render_options_form()
+    assert 'value="laptop"' in bob_form and "fusion" not in bob_form
+
+
+def test_applied_allocation_reaches_the_session_environment(site):
+    s = spawner_for("alice", site)
+    s.apply_allocation({"allocation": "fusion", "cores": "2", "memory": "4GB"})
+    env = s.allocation_environment()
+    assert env["GENESIS_ALLOCATION"] == "fusion"
+    assert env["DASK_JOBQUEUE__SLURM__ACCOUNT"] == "fes-1"
+    assert env["DASK_JOBQUEUE__SLURM__QUEUE"] == "debug"
+    assert env["GENESIS_SITE_FILE"] == str(site)
+    assert (s.cpu_limit, s.mem_limit) == (2.0, 4 * 10**9)
+    assert s.user_options["allocation"] == "fusion"
+
+
+def test_empty_options_take_the_users_first_allocation(site):
+    s = spawner_for("bob", site)
+    s.apply_allocation({})
+    assert s.allocation.id == "laptop"
+
+
+@pytest.mark.parametrize(
+    ("user", "options", "status", "fragment"),
+    [
+        ("bob", {"allocation": "fusion"}, 403, "not a member of allocation 'fusion'"),
+        ("bob", {"allocation": "nope"}, 403, "not a member of allocation 'nope'"),
+        ("bob", {"allocation": "spent"}, 403, "budget of allocation 'spent' is spent"),
+        ("alice", {"allocation": "fusion", "cores": "16"}, 400, "cores=16"),
+        ("alice", {"allocation": "fusion", "memory": "64GB"}, 400, "memory=64GB"),
+        ("alice", {"allocation": "fusion", "walltime": "03:00:00"}, 400, "walltime=03:00:00"),
+        ("alice", {"allocation": "fusion", "cmd": "/bin/sh"}, 400, "Unknown session option"),
+    ],
+)
+def test_refusals_carry_a_readable_reason(site, user, options, status, fragment):
+    s = spawner_for(user, site)
+    with pytest.raises(SpawnRefused) as err:
+        s.apply_allocation(options)
+    assert err.value.status_code == status
+    assert fragment in err.value.jupyterhub_message
+    assert s.allocation is None
+
+
+def test_form_post_is_checked_before_the_spawn(site):
+    s = spawner_for("bob", site)
+    with pytest.raises(SpawnRefused):
+        s.options_from_form({"allocation": ["fusion"], "_xsrf": ["x"]})
+    assert s.options_from_form({"allocation": ["laptop"], "_xsrf": ["x"]})["allocation"] == "laptop"
