@@ -5,6 +5,7 @@ Distributions point at the service's own data URLs, never at paths on the server
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,15 @@ def entry_view(
     return data
 
 
+def _license_url(text: str) -> str | None:
+    """A license as a URL: itself if it is one, an SPDX id as its SPDX page, otherwise None."""
+    if re.match(r"^https?://\S+$", text):
+        return text
+    if re.match(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$", text):
+        return f"https://spdx.org/licenses/{text}.html"
+    return None
+
+
 def dcat_catalog(items: list[tuple[Entry, Decision, Path | None]], base_url: str) -> dict:
     """A DCAT-US 1.1 catalog of the entries given (distributions only where readable).
 
@@ -93,6 +103,16 @@ def dcat_catalog(items: list[tuple[Entry, Decision, Path | None]], base_url: str
     datasets = []
     for entry, decision, store in items:
         ds = entry.to_dcat(include_distribution=False)
+        license_url = _license_url(entry.license)
+        if license_url:
+            ds["license"] = license_url
+        else:
+            ds.pop("license", None)  # DCAT-US wants a URL; free text has no place there
+        if entry.access_level != "public":
+            ds["rights"] = (
+                f"Marked {entry.marking}: data are served only to vetted users holding the "
+                f"{entry.marking} clearance; ask the contact point for access."
+            )
         if decision.may_read:
             dists = service_distributions(entry, store, base_url)
             if dists:
