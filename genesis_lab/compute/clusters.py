@@ -302,7 +302,9 @@ def cluster(**overrides: Any) -> Any:
     c.allocation = alloc
     c.genesis_job_name = kwargs["job_name"]
     c._watchdog = _start_watchdog(alloc.scheduler, kwargs["job_name"], alloc, user)
-    weakref.finalize(c, _stop_watchdog, c._watchdog, cancel=True)
+    # garbage-collected without close(): the watchdog cancels the jobs; at exit the atexit
+    # hook below closes the cluster first, politely
+    weakref.finalize(c, _stop_watchdog, c._watchdog, cancel=True).atexit = False
     plugin.job_id_of = _job_id_lookup(c)
     _LIVE.add(c)
     if jobs:
