@@ -4,7 +4,18 @@
 >>> browser = CatalogBrowser()  # doctest: +SKIP
 """
 
+from typing import Any
+
 from genesis_lab.widgets.catalog_browser import CatalogBrowser, open_code
+from genesis_lab.widgets.cluster_status import ClusterStatus
 from genesis_lab.widgets.simulator_panel import SimulatorPanel
 
-__all__ = ["CatalogBrowser", "SimulatorPanel", "open_code"]
+__all__ = ["CampaignMonitor", "CatalogBrowser", "ClusterStatus", "SimulatorPanel", "open_code"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CampaignMonitor":  # imports the agents layer only when asked for
+        from genesis_lab.widgets.campaign_monitor import CampaignMonitor
+
+        return CampaignMonitor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
