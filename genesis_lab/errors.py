@@ -23,6 +23,7 @@
      │    └── RunFailedError           a pipeline run failed; carries the cell and error
      ├── ScheduleError                 a schedule definition is invalid
      ├── AuditError                    the audit log fails verification
+     ├── CourseError                   a course is unknown, misconfigured or its storage unusable
      └── MissingDependencyError        an optional extra is not installed (also an ImportError)
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "AuditError",
     "CampaignError",
     "CatalogError",
+    "CourseError",
     "ChallengeNotFoundError",
     "ChecksumMismatchError",
     "ComputeError",
@@ -191,6 +193,10 @@ class ScheduleError(GenesisError):
 
 class AuditError(GenesisError):
     """The audit log fails verification: a record was edited, reordered or deleted."""
+
+
+class CourseError(GenesisError):
+    """A course is unknown or misconfigured, or its storage cannot be set up."""
 
 
 class MissingDependencyError(GenesisError, ImportError):

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     pipelines: dict[str, Any] = Field(default_factory=dict, description="Pipelines section.")
     notifications: dict[str, Any] = Field(default_factory=dict, description="SMTP / webhook.")
     courses: dict[str, Any] = Field(default_factory=dict, description="Training section.")
+    course_storage_root: Path | None = Field(
+        None, description="Per-course storage (learners' check results); default state_dir/courses."
+    )
 
     @field_validator("catalog_paths", "challenge_paths", mode="before")
     @classmethod
