@@ -18,6 +18,10 @@ from genesis_lab.errors import SchedulerError
 __all__ = ["cancel_jobs_named", "main"]
 
 
+class _Stop(Exception):
+    """Raised by the signal handler to end the polling sleep."""
+
+
 def _alive(pid: int, started: float) -> bool:
     import psutil
 
@@ -97,18 +101,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--user", default="", help="user for the ledger")
     args = p.parse_args(argv)
 
-    state = {"stop": False, "cancel": False}
+    state = {"stop": False, "cancel": False, "polling": True}
 
     def on_signal(signum: int, frame: object) -> None:
         state["stop"] = True
         state["cancel"] = signum == signal.SIGUSR1
+        if state["polling"]:
+            raise _Stop  # wake up from the poll's sleep at once
 
     # SIGTERM: the cluster closed and cancelled its own jobs. SIGUSR1: cancel them now.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGUSR1, on_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while not state["stop"] and _alive(args.pid, args.started):
-        time.sleep(args.poll)
+    try:
+        while not state["stop"] and _alive(args.pid, args.started):
+            time.sleep(args.poll)
+    except _Stop:
+        pass
+    state["polling"] = False
     if state["stop"] and not state["cancel"]:
         return 0
     unrecorded: list[tuple[str, int, float]] = []

@@ -186,3 +186,11 @@ def test_cluster_status_of_an_allocation_cluster(site):
     assert st["allocation"] == "fusion-hpc" and st["scheduler"] == "slurm"
     assert st["job_name"].startswith("gl-fusion-hpc-") and st["jobs"] == 0 and st["workers"] == 0
     assert (st["used_core_hours"], st["budget_core_hours"]) == (0.0, 10)
+
+
+@pytest.mark.parametrize(("alloc", "header"), [("pbs-alloc", "#PBS -A fes-2026")])
+def test_other_schedulers_build_their_dask_jobqueue_cluster(site, alloc, header):
+    with cluster(allocation=alloc) as c:
+        assert type(c).__name__ == "GenesisPBSCluster"
+        assert header in c.job_script()
+        assert c.scheduler_address.startswith("tcp://127.0.0.1:")  # the allocation's `lo`
