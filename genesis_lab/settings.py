@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     notifications: dict[str, Any] = Field(default_factory=dict, description="SMTP / webhook.")
     courses: dict[str, Any] = Field(default_factory=dict, description="Training section.")
     course_storage_root: Path | None = Field(
-        None, description="Per-course storage (learners' check results); default state_dir/courses."
+        None, description="Per-course storage (learners' check results); state_dir/course-storage."
     )
 
     @field_validator("catalog_paths", "challenge_paths", mode="before")

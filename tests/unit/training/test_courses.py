@@ -1,0 +1,137 @@
+"""Courses without root: definitions, delivery that keeps edits, progress, caps, the spawn hook."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+import yaml
+
+from genesis_lab.compute.ledger import UsageRecord, get_ledger
+from genesis_lab.errors import AllocationError, CourseError
+from genesis_lab.settings import reset_settings
+from genesis_lab.training import courses, hooks
+from genesis_lab.training.checks import Workbook
+
+GL = str(Path(sys.executable).parent / "genesis-lab")
+
+
+def _notebook(path: Path, exercises=("one", "two")) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["genesis"] = {"exercises": list(exercises)}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        yaml.safe_dump(
+            {"allocations": [{"id": "training-2026", "scheduler": "local", "members": ["*"]}]}
+        )
+    )
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    reset_settings()
+    return site
+
+
+def test_create_validates_name_and_allocation(site):
+    with pytest.raises(CourseError, match="'name'.*lowercase"):
+        courses.create_course("Bad Name")
+    with pytest.raises(CourseError, match="allocation='nope'.*allowed values: training-2026"):
+        courses.create_course("c1", allocation="nope")
+    with pytest.raises(CourseError, match="needs an allocation"):
+        courses.create_course("c1", cap_core_hours_per_learner=2)
+    c = courses.create_course("c1", allocation="training-2026", cap_core_hours_per_learner=2)
+    assert courses.storage_dir(c).stat().st_mode & 0o7777 == 0o2770
+    with pytest.raises(CourseError, match="exists already"):
+        courses.create_course("c1")
+    with pytest.raises(CourseError, match=r"No course named 'c2' \(courses: c1\)"):
+        courses.get_course("c2")
+
+
+def test_delivery_never_overwrites_edits_and_brings_new_assignments(tmp_path):
+    courses.create_course("c1")
+    courses.enroll("c1", ["alice", "bob"])
+    courses.assign("c1", [_notebook(tmp_path / "a.ipynb")])
+    home = tmp_path / "alice"
+    first = courses.deliver_assignments("alice", home)
+    assert first == [home / "courses" / "c1" / "a.ipynb"]
+    assert (home / "courses").stat().st_mode & 0o777 == 0o700
+    first[0].write_text("my edits")
+    courses.assign("c1", [_notebook(tmp_path / "b.ipynb")])
+    second = courses.deliver_assignments("alice", home)
+    assert second == [home / "courses" / "c1" / "b.ipynb"]
+    assert first[0].read_text() == "my edits"
+    assert courses.deliver_assignments("carol", tmp_path / "carol") == []
+    with pytest.raises(CourseError, match="not a notebook"):
+        courses.assign("c1", [tmp_path / "missing.ipynb"])
+
+
+def test_progress_collects_check_results_of_each_learner(tmp_path, monkeypatch):
+    courses.create_course("c1")
+    courses.enroll("c1", ["alice", "bob"])
+    courses.assign("c1", [_notebook(tmp_path / "intro.ipynb")])
+    folder = tmp_path / "alice" / "courses" / "c1"
+    courses.deliver_assignments("alice", tmp_path / "alice")
+    monkeypatch.chdir(folder)  # where a kernel of the delivered notebook runs
+    book = Workbook("intro")
+    with book.exercise("one"):
+        pass
+    rows = {(r["learner"], r["exercise"]): r["status"] for r in courses.progress("c1")}
+    assert rows == {
+        ("alice", "one"): "pass",
+        ("alice", "two"): "not attempted",
+        ("bob", "one"): "not attempted",
+        ("bob", "two"): "not attempted",
+    }
+    out = subprocess.run(
+        [GL, "course", "progress", "c1", "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert {(r["learner"], r["exercise"]): r["status"] for r in json.loads(out.stdout)} == rows
+
+
+def test_cap_per_learner_from_the_ledger(site, tmp_path):
+    course = courses.create_course("c1", allocation="training-2026", cap_core_hours_per_learner=1.5)
+    courses.enroll("c1", ["alice"])
+    courses.check_course_cap(course, "alice")
+    get_ledger().record(
+        UsageRecord.from_times(allocation="training-2026", user="alice", kind="session",
+                               ref="s1", cores=2, start=0, end=2700, source="job-lifetime")
+    )  # fmt: skip
+    with pytest.raises(AllocationError, match=r"used 1.50 of the 1.5 core-hours"):
+        courses.check_course_cap("c1", "alice")
+    courses.check_course_cap("c1", "bob")  # caps are per learner
+
+    # the spawn hook refuses the capped learner on the course's allocation only
+    def spawner(alloc):
+        return SimpleNamespace(user=SimpleNamespace(name="alice"),
+                               user_options={"allocation": alloc}, home_dir=str(tmp_path / "h"))  # fmt: skip
+
+    with pytest.raises(AllocationError):
+        hooks.pre_spawn_hook(spawner("training-2026"))
+    assert hooks.pre_spawn_hook(spawner("other")) == []
+
+
+def test_cli_create_enroll_assign(tmp_path):
+    nb = _notebook(tmp_path / "n.ipynb")
+
+    def cli(*args):
+        return subprocess.run([GL, "course", *args],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+
+    assert cli("create", "c9", "--title", "Nine").returncode == 0
+    assert cli("enroll", "c9", "alice").returncode == 0
+    assert cli("assign", "c9", str(nb)).returncode == 0
+    listing = json.loads(cli("list", "--json").stdout)
+    assert listing[0]["learners"] == ["alice"] and listing[0]["notebooks"] == ["n.ipynb"]
+    bad = cli("enroll", "c9", "Not A User")
+    assert bad.returncode == 1 and "not a valid user name" in bad.stderr
