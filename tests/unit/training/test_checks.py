@@ -25,9 +25,9 @@ def test_dataset_check_names_what_the_learner_returned():
 
 def test_dataset_check_lists_the_variables_there_are():
     ds = xr.Dataset({"half_life": ("nuclide", [1.0])})
-    with pytest.raises(checks.CheckFailed, match="no variable 'halflife'.*'half_life'"):
+    with pytest.raises(checks.CheckFailed, match=r"no variable 'halflife'.*'half_life'"):
         checks.expect_dataset(ds, ["halflife"])
-    with pytest.raises(checks.CheckFailed, match="no dimension 'time'.*'nuclide'"):
+    with pytest.raises(checks.CheckFailed, match=r"no dimension 'time'.*'nuclide'"):
         checks.expect_dataset(ds, dims=["time"])
     checks.expect_dataset(ds, ["half_life"], ["nuclide"])
 

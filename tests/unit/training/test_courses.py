@@ -43,9 +43,9 @@ def site(tmp_path, monkeypatch):
 
 
 def test_create_validates_name_and_allocation(site):
-    with pytest.raises(CourseError, match="'name'.*lowercase"):
+    with pytest.raises(CourseError, match=r"'name'.*lowercase"):
         courses.create_course("Bad Name")
-    with pytest.raises(CourseError, match="allocation='nope'.*allowed values: training-2026"):
+    with pytest.raises(CourseError, match=r"allocation='nope'.*allowed values: training-2026"):
         courses.create_course("c1", allocation="nope")
     with pytest.raises(CourseError, match="needs an allocation"):
         courses.create_course("c1", cap_core_hours_per_learner=2)
