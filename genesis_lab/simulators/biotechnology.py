@@ -68,29 +68,30 @@ class MichaelisMenten(Simulator):
 
         every = max(1, n_steps // (self.n_out - 1))
         s = s0.copy()
+        half = 0.5 * s0
         samples, times = [s.copy()], [np.zeros_like(s)]
-        t_half = np.full_like(s0, np.nan)
+        # the step where S crosses S0/2 is remembered; the crossing time is found after the loop
+        done = np.zeros(s0.shape, dtype=bool)
+        step_of = np.zeros(s0.shape, dtype=np.int64)
+        s_a, s_b, d_a = np.zeros_like(s0), np.zeros_like(s0), np.zeros_like(s0)
         for i in range(1, n_steps + 1):
             k1 = rate(s)
             k2 = rate(s + 0.5 * dt * k1)
             k3 = rate(s + 0.5 * dt * k2)
             k4 = rate(s + dt * k3)
             s_new = s + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-            crossed = np.isnan(t_half) & (s_new <= 0.5 * s0)
+            crossed = s_new <= half
+            crossed &= ~done
             if crossed.any():
-                t_half[crossed] = _hermite_crossing(
-                    s[crossed],
-                    s_new[crossed],
-                    k1[crossed],
-                    rate(s_new)[crossed],
-                    dt[crossed],
-                    0.5 * s0[crossed],
-                    (i - 1) * dt[crossed],
-                )
+                step_of[crossed] = i
+                s_a[crossed], s_b[crossed], d_a[crossed] = s[crossed], s_new[crossed], k1[crossed]
+                done |= crossed
             s = s_new
             if i % every == 0 or i == n_steps:
                 samples.append(s.copy())
                 times.append(i * dt)
+        t_half = _hermite_crossing(s_a, s_b, d_a, rate(s_b), dt, half, (step_of - 1) * dt)
+        t_half[~done] = np.nan
         sub = np.stack(samples, axis=1)
         tim = np.stack(times, axis=1)
         return xr.Dataset(

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -253,10 +254,13 @@ def _evaluate_distributed(sim, chunks, keys, todo, seed, client, results, bar, c
     from distributed import as_completed
 
     # futures, not a one-shot compute: a task lost with a worker is recomputed by the scheduler
+    # a fresh token per sweep: reusing a key still held on the scheduler would hand back the
+    # old result without running the simulator (and hide an edited simulator)
+    token = uuid.uuid4().hex[:8]
     futures = {}
     for i in todo:
         fut = client.submit(
-            _run_chunk, sim, chunks[i], seed, key=f"genesis-sweep-{keys[i][:24]}", pure=False
+            _run_chunk, sim, chunks[i], seed, key=f"genesis-sweep-{keys[i][:16]}-{token}"
         )
         futures[fut] = i
     with client.as_current():  # as_completed finds its event loop through the current client
