@@ -16,8 +16,8 @@ from _report import claim
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fixtures.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from fixtures.lab import running_lab  # noqa: E402
+from fixtures.browser import CHROMIUM, CHROMIUM_ARGS
+from fixtures.lab import running_lab
 
 DOMAINS = ["advanced-manufacturing", "biotechnology", "critical-materials", "nuclear-energy",
            "quantum-information", "semiconductors"]  # fmt: skip
