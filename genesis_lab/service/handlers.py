@@ -162,6 +162,31 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
     def deny(self, decision: Decision) -> NoReturn:
         self.fail(403, "forbidden", decision.reason, "denied")
 
+    def check_challenge(self, challenge: str) -> None:
+        """Stop unless the caller may run ``challenge``: it is readable and so are its datasets."""
+        assert self.identity is not None
+        entry = next(
+            (
+                e
+                for e in self.state.catalog()
+                if e.kind == "challenge" and e.options.get("challenge") == challenge
+            ),
+            None,
+        )
+        if entry is None:
+            self.not_found(challenge)
+        entry, decision = self.lookup(entry.id, kind="challenge")
+        if not decision.may_read:
+            self.deny(decision)
+        from genesis_lab.pipelines import get_challenge
+
+        for dataset_id in get_challenge(challenge, self.state.settings).datasets:
+            ds = self.state.catalog().entries.get(dataset_id)
+            if ds is not None and not decide(self.identity, ds).may_read:
+                self.fail(403, "forbidden",
+                          f"The challenge reads {dataset_id}, which {self.identity.name} may not.",
+                          "denied")  # fmt: skip
+
     def visible_entries(self) -> list[tuple[Entry, Decision]]:
         assert self.identity is not None
         out = []
@@ -339,32 +364,13 @@ class RunsHandler(GenesisHandler):
         if not (self.identity.vetted or self.identity.admin):
             self.fail(403, "forbidden", f"{self.identity.name} is not vetted; runs need vetting.",
                       "denied")  # fmt: skip
-        entry = next(
-            (
-                e
-                for e in self.state.catalog()
-                if e.kind == "challenge" and e.options.get("challenge") == challenge
-            ),
-            None,
-        )
-        if entry is None:
-            self.not_found(str(challenge))
-        assert entry is not None
-        entry, decision = self.lookup(entry.id, kind="challenge")
-        if not decision.may_read:
-            self.deny(decision)
+        self.check_challenge(challenge)
         from genesis_lab import pipelines
 
-        spec = pipelines.get_challenge(challenge)
-        for dataset_id in spec.datasets:
-            ds = self.state.catalog().entries.get(dataset_id)
-            if ds is not None and not decide(self.identity, ds).may_read:
-                self.fail(403, "forbidden",
-                          f"The challenge reads {dataset_id}, which {self.identity.name} may not.",
-                          "denied")  # fmt: skip
         try:
+            as_caller = self.state.settings.model_copy(update={"user": self.identity.name})
             result = await self.state.run_in_thread(
-                pipelines.run, challenge, parameters, settings=self.state.settings
+                pipelines.run, challenge, parameters, settings=as_caller
             )
         except ParameterError as exc:
             self.fail(400, "bad-parameter", str(exc), "denied")
@@ -377,37 +383,56 @@ class RunsHandler(GenesisHandler):
 
 
 class SchedulesHandler(GenesisHandler):
-    """``GET/POST /api/schedules``: the pipelines' schedules, when this installation has them."""
+    """``GET/POST /api/schedules``: the caller's pipeline schedules (admins: everyone's)."""
 
     event_type = "schedule.list"
 
-    def _schedules(self):
-        try:
-            from genesis_lab.pipelines import schedules
-        except ImportError:
-            self.fail(501, "not-available",
-                      "Schedules are not available in this installation.", "error")  # fmt: skip
-        return schedules
+    def _book(self):
+        from genesis_lab.pipelines.schedules import ScheduleBook
 
-    def get(self) -> None:
-        schedules = self._schedules()
-        items = [s if isinstance(s, dict) else s.as_dict() for s in schedules.list_schedules()]
+        return ScheduleBook(self.state.settings)
+
+    async def get(self) -> None:
+        assert self.identity is not None
+        items = [s.as_dict() for s in await self.state.run_in_thread(self._book().list)]
+        if not self.identity.admin:
+            items = [s for s in items if s.get("owner") == self.identity.name]
         self.audit("success", f"{len(items)} schedules")
         self.send_json({"count": len(items), "schedules": items})
 
-    def post(self) -> None:
+    async def post(self) -> None:
         self.event_type = "schedule.create"
         body = _json_body(self)
-        schedules = self._schedules()
         assert self.identity is not None
+        allowed = {"challenge", "cron", "parameters", "allocation", "notify"}
+        types = {
+            "challenge": str,
+            "cron": str,
+            "parameters": dict,
+            "allocation": str,
+            "notify": str,
+        }
+        bad = [k for k in body if k not in allowed or not isinstance(body[k], types[k])]
+        if bad or "challenge" not in body or "cron" not in body:
+            self.fail(
+                400,
+                "bad-schedule",
+                "Give 'challenge' and 'cron' (strings), and optionally 'parameters' (object), "
+                f"'allocation' and 'notify' (strings); not valid here: {', '.join(sorted(bad))}.",
+                "denied",
+            )
         if not (self.identity.vetted or self.identity.admin):
             self.fail(403, "forbidden", f"{self.identity.name} is not vetted.", "denied")
+        self.check_challenge(body["challenge"])
         try:
-            created = schedules.add_schedule(owner=self.identity.name, **body)
-        except (GenesisError, TypeError) as exc:
+            created = await self.state.run_in_thread(
+                self._book().add, owner=self.identity.name, **body
+            )
+        except (GenesisError, ValueError) as exc:
             self.fail(400, "bad-schedule", str(exc), "denied")
-        self.audit("success", "schedule created")
-        self.send_json(created if isinstance(created, dict) else created.as_dict(), 201)
+        self.dataset_id = None
+        self.audit("success", f"schedule {created.id} created", schedule=created.id)
+        self.send_json(created.as_dict(), 201)
 
 
 class NotFoundHandler(GenesisHandler):
