@@ -1,5 +1,6 @@
 # genesis-lab: `make up` starts the platform, `make test` runs the whole suite.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
@@ -10,6 +11,8 @@ PROXY := .proxy/node_modules/.bin/configurable-http-proxy
 EXT_SRC := extensions/jupyterlab-genesis
 EXT := genesis_lab/labextension/package.json
 EXTRAS ?= all,test
+# this machine's pip config lists local package folders; pip warns for every package not in them
+PIP_NOISE := is ignored: it is neither a file nor a directory
 
 .PHONY: help install system proxy up test lint format bench clean
 
@@ -19,8 +22,8 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3 not found: install Debian's python3 and python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { echo "venv failed: as root run 'apt-get install -y python3-venv'"; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	touch $@
 
 install: $(STAMP) $(EXT)  ## create .venv, install genesis-lab with every extra, build the lab extension
