@@ -52,13 +52,13 @@ class IsingFerromagnet(Simulator):
             "lattice_size", "1", (4, 256), 32, "Linear size L of the L x L lattice.", type="int"
         ),
         Parameter(
-            "n_sweeps", "1", (10, 1_000_000), 2000, "Measured Monte Carlo sweeps.", type="int"
+            "n_sweeps", "1", (10, 1_000_000), 1000, "Measured Monte Carlo sweeps.", type="int"
         ),
         Parameter(
             "n_equilibration",
             "1",
             (0, 1_000_000),
-            500,
+            300,
             "Sweeps discarded before measuring (start: all spins up).",
             type="int",
         ),
