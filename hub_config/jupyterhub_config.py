@@ -47,6 +47,9 @@ c.SlurmAllocationSpawner.exec_prefix = plan.site.slurm.exec_prefix
 c.SlurmAllocationSpawner.startup_poll_interval = plan.site.slurm.startup_poll_interval
 c.SlurmAllocationSpawner.req_prologue = plan.site.slurm.prologue
 c.SlurmAllocationSpawner.orphan_file = plan.orphan_file
+c.SlurmAllocationSpawner.cancel_attempts = plan.site.slurm.cancel_attempts
+c.SlurmAllocationSpawner.reap_interval = plan.site.slurm.reap_interval
+c.SlurmAllocationSpawner.command_timeout = plan.site.slurm.command_timeout
 
 # idle sessions are culled by jupyterhub-idle-culler (hub.idle_timeout in the site file)
 c.JupyterHub.services = plan.services

@@ -19,6 +19,12 @@ def add_hub_arguments(p: argparse.ArgumentParser, default_port: int | None) -> N
     p.add_argument("--port", type=int, default=default_port, help="public port (default: hub.port)")
     p.add_argument("--hub-port", type=int, default=None, help="the hub's internal port")
     p.add_argument("--proxy-api-port", type=int, default=None, help="the proxy's API port")
+    p.add_argument(
+        "jupyterhub_args",
+        nargs="*",
+        metavar="-- JUPYTERHUB_OPTION",
+        help="further JupyterHub options after --, e.g. -- --JupyterHub.log_level=DEBUG",
+    )
 
 
 def use_default_site_file() -> None:
@@ -38,7 +44,11 @@ def run_hub(args: argparse.Namespace) -> int:
 
     use_default_site_file()
     launch = prepare(
-        ip=args.ip, port=args.port, hub_port=args.hub_port, proxy_api_port=args.proxy_api_port
+        ip=args.ip,
+        port=args.port,
+        hub_port=args.hub_port,
+        proxy_api_port=args.proxy_api_port,
+        extra_args=args.jupyterhub_args,
     )
     exec_hub(launch)
     return 0  # pragma: no cover - exec does not return

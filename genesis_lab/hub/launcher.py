@@ -52,8 +52,14 @@ class HubLaunch:
         return f"http://{self.plan.site.ip}:{self.plan.site.port}/"
 
 
-def prepare(*, ip: str | None = None, port: int | None = None, hub_port: int | None = None,
-            proxy_api_port: int | None = None) -> HubLaunch:  # fmt: skip
+def prepare(
+    *,
+    ip: str | None = None,
+    port: int | None = None,
+    hub_port: int | None = None,
+    proxy_api_port: int | None = None,
+    extra_args: list[str] | None = None,
+) -> HubLaunch:
     """Create the hub's state folder and secrets and return the command that starts the hub.
 
     On the first start (no hub database yet) the first admin's one-time password is generated;
@@ -103,6 +109,7 @@ def prepare(*, ip: str | None = None, port: int | None = None, hub_port: int | N
     proxy_api_port = proxy_api_port or plan.site.proxy_api_port
     if proxy_api_port:
         launch.argv.append(f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_api_port}")
+    launch.argv += list(extra_args or [])
     return launch
 
 

@@ -105,18 +105,21 @@ async def run_argv(argv: list[str], timeout: float = 30.0) -> tuple[int, str, st
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 
-async def job_report(job_id: str, *, detail: bool = False) -> JobReport:
+async def job_report(job_id: str, *, detail: bool = False, timeout: float = 30.0) -> JobReport:
     """Ask squeue about ``job_id``; with ``detail``, add queue position, start estimate, reason."""
-    code, out, err = await run_argv(["squeue", "-h", "-j", job_id, "-o", "%T %B"])
+    code, out, err = await run_argv(["squeue", "-h", "-j", job_id, "-o", "%T %B"], timeout)
     report = classify(code, out, err)
     if not detail or report.phase != PENDING:
         return report
-    code, out, _ = await run_argv(["squeue", "-h", "--start", "-j", job_id, "-o", "%S|%r|%P"])
+    code, out, _ = await run_argv(
+        ["squeue", "-h", "--start", "-j", job_id, "-o", "%S|%r|%P"], timeout
+    )
     if code == 0 and out.strip():
         start, reason, partition = [*out.strip().split("|"), "", "", ""][:3]
         report.start_estimate, report.reason = start.strip(), reason.strip()
         code, out, _ = await run_argv(
-            ["squeue", "-h", "-t", "PD", "-p", partition.strip(), "--sort=-p,i", "-o", "%i"]
+            ["squeue", "-h", "-t", "PD", "-p", partition.strip(), "--sort=-p,i", "-o", "%i"],
+            timeout,
         )
         if code == 0:
             ids = [line.strip() for line in out.splitlines()]

@@ -27,6 +27,9 @@ class SlurmSection(BaseModel):
     )
     startup_poll_interval: float = Field(1.0, gt=0, description="Seconds between squeue polls.")
     prologue: str = Field("", description="Shell lines run in the job before the session starts.")
+    cancel_attempts: int = Field(5, ge=1, description="scancel tries before a job is remembered.")
+    reap_interval: float = Field(5.0, gt=0, description="Seconds between retried cancels.")
+    command_timeout: float = Field(30.0, gt=0, description="Seconds a squeue/scancel may take.")
 
 
 class OAuthSection(BaseModel):

@@ -72,6 +72,14 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         config=True
     )
 
+    command_timeout = Float(
+        30.0, help="Seconds a squeue/scancel may take before its answer counts as unknown."
+    ).tag(config=True)
+
+    reap_interval = Float(5.0, help="Seconds between retries of cancels that failed.").tag(
+        config=True
+    )
+
     @default("req_srun")
     def _no_srun(self) -> str:
         return ""
@@ -105,6 +113,13 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         self.req_nprocs = str(request.cores)
         self.req_memory = request.slurm_memory
 
+    async def submit_batch_script(self) -> str:
+        try:
+            return await super().submit_batch_script()
+        except RuntimeError as exc:
+            # batchspawner raises the scheduler's stderr; show it, not a generic "error"
+            raise SpawnRefused(500, f"SLURM refused the session job: {exc}") from None
+
     async def _get_batch_script(self, **subvars: Any) -> str:
         # batchspawner merges raw user_options into the template variables; use only ours
         clean = self.get_req_subvars()
@@ -117,7 +132,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         if not self.job_id:
             self.job_status = ""
             return JobStatus.NOTFOUND
-        report = await queue.job_report(self.job_id)
+        report = await queue.job_report(self.job_id, timeout=self.command_timeout)
         if report.phase == queue.UNKNOWN:
             self.log.warning("squeue for job %s unreadable: %s", self.job_id, report.error)
             return JobStatus.UNKNOWN
@@ -210,13 +225,16 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             return
         job_id = self.job_id
         for attempt in range(self.cancel_attempts):
-            code, _, err = await queue.run_argv(self._as_user(["scancel", job_id]))
+            code, _, err = await queue.run_argv(
+                self._as_user(["scancel", job_id]), self.command_timeout
+            )
             if code == 0:
                 break
             self.log.warning("scancel %s failed (try %d): %s", job_id, attempt + 1, err.strip())
             await asyncio.sleep(min(2**attempt, 5))
         else:
             self.remember_orphan(job_id)
+            self._start_reaper()
             return
         if now:
             return
@@ -256,6 +274,17 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         if self.orphan_file:
             self._write_orphans([*self._orphans(), job_id])
 
+    def _start_reaper(self) -> None:
+        task = getattr(self, "_reaper", None)
+        if task is None or task.done():
+            self._reaper = asyncio.ensure_future(self._reap_until_done())
+
+    async def _reap_until_done(self) -> None:
+        """Retry remembered cancels while the hub runs (a hub restart resumes via poll/start)."""
+        while self._orphans():
+            await asyncio.sleep(self.reap_interval)
+            await self.cancel_orphans()
+
     async def cancel_orphans(self) -> None:
         """Cancel remembered jobs; keep those the scheduler does not confirm ended."""
         ids = self._orphans()
@@ -263,8 +292,8 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             return
         keep = []
         for job_id in ids:
-            await queue.run_argv(["scancel", job_id])
-            report = await queue.job_report(job_id)
+            await queue.run_argv(["scancel", job_id], self.command_timeout)
+            report = await queue.job_report(job_id, timeout=self.command_timeout)
             if report.phase in (queue.RUNNING, queue.PENDING, queue.UNKNOWN):
                 keep.append(job_id)
         self._write_orphans(keep)
@@ -277,7 +306,9 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             if not self.job_id:
                 yield {"progress": 5, "message": "Submitting the session job to SLURM..."}
             else:
-                report = await queue.job_report(self.job_id, detail=True)
+                report = await queue.job_report(
+                    self.job_id, detail=True, timeout=self.command_timeout
+                )
                 if report.phase == queue.RUNNING:
                     yield {"progress": 80, "message": f"Job {self.job_id}: {report.describe()}"}
                     return

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import pwd
+import signal
 import subprocess
 import time
 
 import pytest
+import requests
 from realparts import is_root, require
 
 pytestmark = [pytest.mark.hub, pytest.mark.slurm, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -88,3 +93,105 @@ def test_a_job_that_dies_before_jupyterlab_starts_shows_the_schedulers_reason(sl
     assert r.status_code >= 400
     assert "has no home directory" in r.json()["message"]
     assert session_jobs(slurm, name) == []
+
+
+def spawn_ready(hub, name: str) -> None:
+    r = hub.spawn(name, {"allocation": "physics-slurm", "cores": "1", "memory": "1GB"})
+    assert r.status_code in (201, 202), r.text
+    hub.wait_ready(name, timeout=120)
+
+
+def server_of(hub, name: str) -> dict | None:
+    return hub.api("GET", f"/users/{name}", hub.ensure_admin_token()).json()["servers"].get("")
+
+
+@contextlib.contextmanager
+def controller_outage(slurm):
+    """slurmctld frozen (SIGSTOP): squeue and scancel time out, as in a controller outage."""
+    pid = slurm.pids["slurmctld"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_controller_outage_neither_stops_the_session_nor_forgets_its_job(slurm_hub, slurm):
+    name = slurm_hub.new_user(unix_user("glhub-dan"))
+    spawn_ready(slurm_hub, name)
+    job = session_jobs(slurm, name)[0]
+    token = slurm_hub.user_token(name)
+    with controller_outage(slurm):
+        time.sleep(15)  # several hub polls (every 2 s) meet an unreadable squeue
+        assert server_of(slurm_hub, name)["ready"], "session marked stopped while its job runs"
+        r = requests.get(f"{slurm_hub.url}/user/{name}/api/status",
+                         headers={"Authorization": f"token {token}"}, timeout=30)  # fmt: skip
+        assert r.status_code == 200
+        # the user stops the session while scancel cannot reach the controller
+        slurm_hub.api("DELETE", f"/users/{name}/server", token, timeout=150)
+        deadline = time.monotonic() + 90
+        while server_of(slurm_hub, name) is not None and time.monotonic() < deadline:
+            time.sleep(1)
+        assert server_of(slurm_hub, name) is None
+    # once the controller answers again, the remembered job is cancelled
+    assert slurm.wait_no_jobs(name=f"genesis-session-{name}", timeout=60) == []
+    assert job["id"] not in slurm.run("squeue", "-h", "-o", "%i")
+    assert "will be cancelled later" in slurm_hub.log()
+
+
+def test_sbatch_refusal_is_shown_with_the_schedulers_words(slurm_hub):
+    name = slurm_hub.new_user(unix_user("glhub-eve"))
+    r = slurm_hub.spawn(name, {"allocation": "nowhere-slurm"})
+    assert r.status_code == 500
+    message = r.json()["message"]
+    assert "SLURM refused the session job" in message
+    assert "partition" in message.lower()
+
+
+def test_a_job_that_fails_at_launch_reports_the_schedulers_reason(slurm_hub, slurm):
+    name = unix_user("glhub-fay")
+    home = pwd.getpwnam(name).pw_dir
+    os.chown(home, 0, 0)  # the job cannot write its log: slurmd fails it at launch
+    os.chmod(home, 0o755)
+    name = slurm_hub.new_user(name)
+    r = slurm_hub.spawn(name, {"allocation": "physics-slurm", "memory": "1GB"})
+    if r.status_code in (201, 202):
+        deadline = time.monotonic() + 60
+        while server_of(slurm_hub, name) is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        progress = slurm_hub.api("GET", f"/users/{name}/server/progress",
+                                 slurm_hub.user_token(name)).text  # fmt: skip
+        message = progress
+    else:
+        message = r.json()["message"]
+    assert "ended before JupyterLab started" in message, message
+    assert "JobState=" in message or "ExitCode" in message, message
+    assert session_jobs(slurm, name) == []
+
+
+def test_pending_job_shows_queue_state_and_can_be_cancelled(slurm_hub, slurm):
+    blocker = slurm.run("sbatch", "--parsable", "-p", "debug", "-c", str(slurm.cpus), "-t", "10",
+                        "-J", "glhub-blocker", "--wrap", "sleep 600").strip()  # fmt: skip
+    try:
+        name = slurm_hub.new_user(unix_user("glhub-gus"))
+        r = slurm_hub.spawn(name, {"allocation": "physics-slurm", "memory": "1GB"})
+        assert r.status_code == 202, r.text
+        token = slurm_hub.user_token(name)
+        events = []
+        with requests.get(f"{slurm_hub.api_url}/users/{name}/server/progress", stream=True,
+                          headers={"Authorization": f"token {token}"}, timeout=60) as stream:  # fmt: skip
+            for line in stream.iter_lines(decode_unicode=True):
+                if line.startswith("data:"):
+                    events.append(json.loads(line[5:])["message"])
+                    if any("position" in e for e in events):
+                        break
+        text = " | ".join(events)
+        assert "pending in the queue (PENDING)" in text, text
+        assert "position 1" in text and "reason: Resources" in text, text
+        page = slurm_hub.login(name).get(f"{slurm_hub.url}/hub/spawn-pending/{name}", timeout=30)
+        assert "Cancel" in page.text
+        slurm_hub.api("DELETE", f"/users/{name}/server", token, timeout=150)
+        assert slurm.wait_no_jobs(name=f"genesis-session-{name}", timeout=60) == []
+        assert server_of(slurm_hub, name) is None
+    finally:
+        slurm.run("scancel", blocker, check=False)

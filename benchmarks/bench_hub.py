@@ -1,0 +1,171 @@
+"""Hub timings on real parts: login-to-JupyterLab for 10 users at once (genesis vs plain spawner),
+one spawn vs a bare jupyter-server start, and 20 users logging in at once (overload).
+
+Run: ``.venv/bin/python benchmarks/bench_hub.py`` (needs ``make proxy``; a few minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _report import claim
+from fixtures.hub import _shutdown, start_hub
+
+FORM = {"allocation": "open-local", "cores": "1", "memory": "512MiB", "walltime": "00:30:00"}
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def login_to_lab(hub, name: str, form: dict | None, timeout: float = 300) -> float:
+    """Seconds from posting the login form to JupyterLab's page served (as a browser would)."""
+    t0 = time.perf_counter()
+    s = hub.login(name)
+    deadline = t0 + timeout
+    while True:
+        if form is None:
+            r = s.get(f"{hub.url}/hub/spawn", timeout=60)
+        else:
+            r = s.post(f"{hub.url}/hub/spawn", data={**form, "_xsrf": s.cookies.get("_xsrf")},
+                       timeout=60)  # fmt: skip
+        if r.status_code != 429:  # spawn limit reached: retry as the page asks
+            break
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{name}: still refused with 429 after {timeout}s")
+        time.sleep(1)
+    while True:
+        r = s.get(f"{hub.url}/hub/spawn-pending/{name}", allow_redirects=False, timeout=60)
+        if r.status_code == 302:
+            break
+        if r.status_code >= 400 or time.perf_counter() > deadline:
+            raise RuntimeError(f"{name}: spawn failed ({r.status_code}): {r.text[-500:]}")
+        time.sleep(0.1)
+    r = s.get(f"{hub.url}/user/{name}/lab", timeout=60)
+    if r.status_code != 200 or "JupyterLab" not in r.text:
+        raise RuntimeError(f"{name}: lab not served ({r.status_code})")
+    return time.perf_counter() - t0
+
+
+def stop_all(hub, names: list[str]) -> None:
+    for name in names:
+        hub.stop_server(name, timeout=120)
+
+
+def wave(hub, names: list[str], form: dict | None) -> list[float]:
+    with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+        times = list(pool.map(lambda n: login_to_lab(hub, n, form), names))
+    stop_all(hub, names)
+    return times
+
+
+def rest_spawn_seconds(hub, name: str) -> float:
+    t0 = time.perf_counter()
+    r = hub.spawn(name, {"allocation": "open-local", "memory": "512MiB"})
+    assert r.status_code in (201, 202), r.text
+    hub.wait_ready(name, timeout=120)
+    dt = time.perf_counter() - t0
+    hub.stop_server(name)
+    return dt
+
+
+def bare_server_seconds(workdir: Path) -> float:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = str(Path(sys.executable).parent / "jupyter-server")
+    argv = [exe, f"--port={port}", "--ip=127.0.0.1", "--no-browser", "--ServerApp.token=bench",
+            f"--ServerApp.root_dir={workdir}"]  # fmt: skip
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/api/status",
+                                 headers={"Authorization": "token bench"}, timeout=5)  # fmt: skip
+                if r.status_code == 200:
+                    return time.perf_counter() - t0
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def main() -> int:
+    base = Path(tempfile.mkdtemp(prefix="bench-hub-"))
+    plain_home = base / "plain-sessions"
+    plain_args = [
+        "--JupyterHub.spawner_class=simple",
+        f"--SimpleLocalProcessSpawner.home_dir_template={plain_home}/{{username}}",
+        "--Spawner.args=--ServerApp.allow_root=True" if os.geteuid() == 0 else "--Spawner.args=",
+    ]
+    genesis = start_hub(base / "genesis", extra_hub={"concurrent_spawn_limit": 10})
+    plain = start_hub(base / "plain", jupyterhub_args=plain_args,
+                      extra_hub={"concurrent_spawn_limit": 10})  # fmt: skip
+    try:
+        g_users = [genesis.new_user(f"g{i}") for i in range(20)]
+        p_users = [plain.new_user(f"p{i}") for i in range(10)]
+
+        # 1. ten users at once, genesis vs plain, alternating waves
+        g_times, p_times = [], []
+        g_times += wave(genesis, g_users[:10], FORM)
+        p_times += wave(plain, p_users, None)
+        p_times += wave(plain, p_users, None)
+        g_times += wave(genesis, g_users[:10], FORM)
+        g_med, p_med = statistics.median(g_times), statistics.median(p_times)
+        print(f"login-to-lab, 10 at once: genesis median {g_med:.2f}s p95 {p95(g_times):.2f}s; "
+              f"plain median {p_med:.2f}s p95 {p95(p_times):.2f}s")  # fmt: skip
+        claim("genesis spawner login-to-lab median / plain local spawner", g_med / p_med, 1.10,
+              details=f"{g_med:.2f}s vs {p_med:.2f}s, 2x10 users each")  # fmt: skip
+
+        # 2. one spawn to ready vs a bare jupyter-server start
+        spawn_t, bare_t = [], []
+        workdir = base / "bare"
+        workdir.mkdir()
+        for i in range(3):
+            spawn_t.append(rest_spawn_seconds(genesis, g_users[10 + i]))
+            bare_t.append(bare_server_seconds(workdir))
+        s_med, b_med = statistics.median(spawn_t), statistics.median(bare_t)
+        claim("one spawn to ready / bare jupyter-server start", s_med / b_med, 1.3,
+              details=f"{s_med:.2f}s vs {b_med:.2f}s, 3 each")  # fmt: skip
+
+        # 3. overload: 20 users log in at once, spawn limit 10; all must get a session
+        t0 = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(login_to_lab, genesis, n, FORM, 600) for n in g_users]
+            done = [f.exception() is None for f in futures]
+            times = [f.result() for f in futures if f.exception() is None]
+        total = time.perf_counter() - t0
+        print(f"overload: {sum(done)}/20 got JupyterLab in {total:.1f}s; median {statistics.median(times):.1f}s, "
+              f"p95 {p95(times):.1f}s, concurrent_spawn_limit=10")  # fmt: skip
+        claim("overload: users of 20 without a session", 20 - sum(done), 0, unit="",
+              details=f"all in {total:.1f}s")  # fmt: skip
+        stop_all(genesis, [n for n, ok in zip(g_users, done, strict=True) if ok])
+    finally:
+        _shutdown(genesis)
+        _shutdown(plain)
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
