@@ -37,7 +37,7 @@ class TransverseFieldIsing(Simulator):
     >>> from genesis_lab.simulators.quantum_information import TransverseFieldIsing
     >>> ds = TransverseFieldIsing().run({"n_sites": 8, "field": 1.0})
     >>> round(float(ds["energy_per_site"]), 4)
-    -1.2814
+    -1.2815
     """
 
     id = "quantum-information/transverse-field-ising"
