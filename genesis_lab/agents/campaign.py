@@ -92,6 +92,7 @@ class Campaign:
         self._policy_arg = policy
         self._policy_options = dict(policy_options or {})
         self._policy: Policy | None = None
+        self._owned: list[Any] = []  # clients/clusters this campaign opened and must close
         self.name = (
             name or f"campaign-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         )
@@ -166,10 +167,18 @@ class Campaign:
         experiment = as_experiment(self.experiment, self.space.fixed, self.seed)
         if client is None:
             return LocalRunner(experiment)
+        if client == "session":  # the session's allocation: SLURM/PBS/LSF jobs or a LocalCluster
+            from genesis_lab.compute import cluster
+
+            client = cluster()
+            self._owned.append(client)
+            if hasattr(client, "job_script"):  # a dask-jobqueue cluster starts with no jobs
+                client.scale(jobs=self.batch_size)
         if not hasattr(client, "submit"):  # a cluster object: connect a client to it
             from distributed import Client
 
             client = Client(client)
+            self._owned.insert(0, client)
         return DaskRunner(experiment, client)
 
     def run(
@@ -181,8 +190,9 @@ class Campaign:
     ) -> Campaign:
         """Run rounds until the budget is spent; trials already in the store are not re-run.
 
-        ``client`` is a ``distributed.Client`` or cluster (the session's, from
-        ``genesis_lab.compute.cluster()``); without one, trials run in this process.
+        ``client`` is a ``distributed.Client``, a cluster, or ``"session"`` for the session's
+        cluster (``genesis_lab.compute.cluster()``, closed at the end); without one, trials
+        run in this process.
         """
         if self.experiment is None:
             raise CampaignError(
@@ -228,6 +238,8 @@ class Campaign:
                 rounds += 1
         finally:
             self.store.close()
+            while self._owned:
+                self._owned.pop(0).close()
             self.stats["rounds"] += rounds
             self.stats["loop_s"] += time.perf_counter() - loop_t0
         return self
@@ -364,6 +376,15 @@ class Campaign:
             f"Trials of campaign {self.name} ({self.policy_name} policy, {len(ds.trial)} trials) "
             f"over {', '.join(self.space.names)}.",
         )
+        metadata.setdefault("source", f"genesis_lab.agents campaign {self.name}")
+        metadata.setdefault(
+            "parameters",
+            {"policy": self.policy_name, "budget": self.budget, "batch_size": self.batch_size,
+             "seed": self.seed, "objective": self.objective.to_dict()},
+        )  # fmt: skip
+        sim_id = getattr(self.experiment, "id", None)
+        if isinstance(sim_id, str) and "/" in sim_id:
+            metadata.setdefault("derived_from", [sim_id])
         return save_dataset(ds, dataset_id, **metadata)
 
 

@@ -107,14 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     campaign = Campaign(space, objective, args.policy, batch_size=args.batch_size,
                         budget=args.budget, experiment=sim, constraints=constraints or None,
                         name=args.name, seed=args.seed)  # fmt: skip
-    client = None
-    if args.cluster:
-        from distributed import Client
-
-        from genesis_lab.compute import cluster
-
-        client = Client(cluster())
-    campaign.run(client)
+    campaign.run("session" if args.cluster else None)
     return _print_status(campaign.status(), args.json)
 
 
@@ -162,7 +155,7 @@ def _export(args: argparse.Namespace) -> int:
         ds.to_netcdf(args.output, engine="h5netcdf")
         out["path"] = args.output
     if args.dataset_id:
-        entry = campaign.export(args.dataset_id, source=f"genesis_lab.agents campaign {args.name}")
+        entry = campaign.export(args.dataset_id)
         out["dataset_id"] = entry.id
     if args.json:
         print_json(out | {"variables": sorted(map(str, ds.data_vars)), "attrs": dict(ds.attrs)})

@@ -17,8 +17,9 @@ from genesis_lab.errors import CampaignError
 __all__ = ["POLICIES", "Policy", "Suggestion", "make_policy"]
 
 POLICIES = {
-    "bayes": "Bayesian optimisation: optuna GPSampler (Matern-5/2 GP, log-EI; q-batch log-EI); "
-    "options: deterministic_objective=True for noise-free experiments, n_startup_trials",
+    "bayes": "Bayesian optimisation: optuna GPSampler (Matern-5/2 GP, log-EI); batches by "
+    "constant liar or q-batch log-EI; options: deterministic_objective=True for noise-free "
+    "experiments, n_startup_trials, batch_strategy",
     "random": "uniform random search (optuna RandomSampler)",
     "grid": "full-factorial grid in a seeded random order",
     "tpe": "tree-structured Parzen estimator (optuna TPESampler)",

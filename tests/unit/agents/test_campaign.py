@@ -170,3 +170,10 @@ def test_bad_campaign_arguments():
         Campaign({"x": (0.0, 1.0)}, "y", "random").run()
     with pytest.raises(CampaignError, match="campaign name"):
         Campaign({"x": (0.0, 1.0)}, "y", name="../etc")
+
+
+def test_bad_batch_strategy_names_the_allowed_ones():
+    c = Campaign({"x": (0.0, 1.0)}, "y", "bayes", experiment=lambda p: {"y": p["x"]},
+                 policy_options={"batch_strategy": "guess"})  # fmt: skip
+    with pytest.raises(CampaignError, match=r"batch_strategy='guess'.*liar-worst"):
+        c.run()
