@@ -135,3 +135,42 @@ def test_sweep_uses_the_current_client_and_fills_the_cache(client):
     # the second sweep needs no cluster: every chunk is in the cache
     again = sweep("nuclear-energy/point-kinetics", space, progress=False)
     xr.testing.assert_identical(ds, again)
+
+
+def test_sweep_survives_a_worker_killed_mid_sweep():
+    """SIGKILL one worker process while chunks run: distributed recomputes the lost tasks."""
+    import os
+    import signal
+    import threading
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    sim = get_simulator("quantum-information/transverse-field-ising")
+    space = {"field": (0.0, 2.0, 40), "n_sites": 9}
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        pids = client.run(os.getpid)
+        out: dict = {}
+        runner = threading.Thread(
+            target=lambda: out.update(
+                ds=sweep(sim, space, cluster=client, chunk_size=2, progress=False, cache=False)
+            )
+        )
+        runner.start()
+        deadline = time.monotonic() + 60
+        while not any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        victim = next(addr for addr, tasks in client.processing().items() if tasks)
+        os.kill(pids[victim], signal.SIGKILL)
+        runner.join(timeout=300)
+    assert "ds" in out, "the sweep did not finish after a worker was killed"
+    ds = out["ds"]
+    assert ds.sizes == {"field": 40}
+    direct = sim.run_batch({"field": ds["field"].values, "n_sites": 9})
+    np.testing.assert_allclose(
+        ds["ground_state_energy"].values, direct["ground_state_energy"].values, rtol=1e-10
+    )
