@@ -36,5 +36,5 @@ def test_hub_restart_keeps_five_sessions_and_their_logins(hub):
                 "ready"
             ]
     finally:
-        for name in names:
-            hub.stop_server(name)
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            list(pool.map(hub.stop_server, names))

@@ -122,7 +122,7 @@ def test_controller_outage_neither_stops_the_session_nor_forgets_its_job(slurm_h
     job = session_jobs(slurm, name)[0]
     token = slurm_hub.user_token(name)
     with controller_outage(slurm):
-        time.sleep(15)  # several hub polls (every 2 s) meet an unreadable squeue
+        time.sleep(8)  # several hub polls (every 2 s) meet an unreadable squeue
         assert server_of(slurm_hub, name)["ready"], "session marked stopped while its job runs"
         r = requests.get(f"{slurm_hub.url}/user/{name}/api/status",
                          headers={"Authorization": f"token {token}"}, timeout=30)  # fmt: skip
