@@ -297,6 +297,22 @@ class DataHandler(GenesisHandler, web.StaticFileHandler):
     async def head(self, domain: str, name: str, path: str | None = None):  # type: ignore[override]
         await self.get(domain, name, path, include_body=False)
 
+    @classmethod
+    def get_content(cls, abspath: str, start: int | None = None, end: int | None = None):
+        """The file's bytes in 4 MiB pieces (tornado's 64 KiB pieces cap loopback throughput)."""
+        with open(abspath, "rb") as fh:
+            if start is not None:
+                fh.seek(start)
+            remaining = None if end is None else end - (start or 0)
+            while remaining is None or remaining > 0:
+                size = 4 << 20 if remaining is None else min(4 << 20, remaining)
+                chunk = fh.read(size)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
     def compute_etag(self) -> str | None:
         if getattr(self, "absolute_path", None) is None:
             return None  # a JSON answer, not a file
