@@ -29,6 +29,11 @@ c.GenesisAuthenticator.minimum_password_length = plan.site.minimum_password_leng
 c.GenesisAuthenticator.check_common_password = True
 c.GenesisAuthenticator.clearance_groups = plan.clearance_groups
 c.GenesisAuthenticator.first_admin_hash_file = plan.first_admin_hash_file
+# a centre's login instead (hub.authenticator: oauth; needs `pip install oauthenticator`)
+c.OAuthenticator.client_id = plan.site.oauth.client_id
+c.OAuthenticator.client_secret = plan.oauth_client_secret
+c.OAuthenticator.oauth_callback_url = plan.site.oauth.callback_url
+c.CILogonOAuthenticator.allowed_idps = plan.site.oauth.allowed_idps
 c.JupyterHub.load_groups = plan.load_groups
 c.JupyterHub.load_roles = plan.load_roles
 

@@ -81,7 +81,14 @@ class HubPlan:
 
     @property
     def authenticator_class(self) -> str:
-        return "genesis-native" if self.site.authenticator == "native" else "cilogon"
+        if self.site.authenticator == "native":
+            return "genesis-native"
+        return {"cilogon": "cilogon", "generic": "generic-oauth"}[self.site.oauth.provider]
+
+    @property
+    def oauth_client_secret(self) -> str:
+        path = self.site.oauth.client_secret_file
+        return path.read_text().strip() if path and path.is_file() else ""
 
     @property
     def admin_users(self) -> set[str]:

@@ -49,3 +49,18 @@ def test_first_start_writes_only_a_bcrypt_hash_of_the_admin_password(genesis_hom
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(launch.plan.state_dir.stat().st_mode) == 0o700
     assert "--JupyterHub.bind_url=http://127.0.0.1:18765" in launch.argv
+
+
+def test_the_shipped_site_file_is_valid(monkeypatch):
+    from genesis_lab.compute.allocations import get_allocations
+    from genesis_lab.hub.config import hub_plan
+    from genesis_lab.settings import REPO_DIR, reset_settings
+
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(REPO_DIR / "hub_config" / "site.yaml"))
+    reset_settings()
+    plan = hub_plan()
+    assert plan.site.spawner == "local" and plan.spawner_class == "genesis-local"
+    assert get_allocations()["local"].members == ("*",)
+    assert set(plan.load_groups) >= {"clearance-controlled", "clearance-export-controlled"}
+    assert plan.services[0]["name"] == "idle-culler"
+    assert "--timeout=3600" in plan.services[0]["command"]
