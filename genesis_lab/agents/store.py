@@ -42,7 +42,7 @@ class CampaignStore:
 
     >>> import tempfile, pathlib
     >>> s = CampaignStore("demo", root=pathlib.Path(tempfile.mkdtemp()))
-    >>> s.append({"number": 0, "status": "complete"}); len(s.trials())
+    >>> s.append({"number": 0, "status": "complete"}); s.close(); len(s.trials())
     1
     """
 

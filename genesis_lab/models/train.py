@@ -160,7 +160,8 @@ def train(
 
     >>> import genesis_lab as gl  # doctest: +SKIP
     >>> ds = gl.sweep(gl.get_simulator("advanced-manufacturing/rosenthal-melt-pool"),
-    ...               {"power": (100.0, 400.0), "speed": (0.2, 2.0)}, method="lhs", n=80)
+    ...               {"power": (100.0, 400.0), "speed": (0.2, 2.0)}, method="lhs", n=80,
+    ...               progress=False)  # doctest: +SKIP
     >>> model = gl.train(ds, "melt_pool_width", ["power", "speed"], kind="gp")  # doctest: +SKIP
     >>> model.card.metrics["r2"] > 0.95  # doctest: +SKIP
     True
