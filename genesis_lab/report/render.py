@@ -38,7 +38,7 @@ def _plots(report: Report) -> dict[str, Any]:
     """Holoviews objects per section (only where there is something to plot)."""
     import holoviews as hv
 
-    hv.extension("bokeh", logo=False)
+    hv.renderer("bokeh")  # loads the bokeh backend (not hv.extension: that adds panel's JS links)
     opts = {"width": 640, "height": 300, "tools": ["hover"], "stacked": True, "xrotation": 30}
     plots: dict[str, Any] = {}
     rows = [
@@ -96,6 +96,13 @@ def _sacct(totals: dict[str, float] | None) -> str:
         return ""
     rows = [[k, f"{v:.2f}"] for k, v in totals.items()]
     return "<h3>SLURM accounting (sacct)</h3>" + _table(["account", "core-hours"], rows)
+
+
+def _inline_resources(resources: Any) -> str:
+    """BokehJS (and extensions) as inline code only: linked files (panel's) would be fetched."""
+    css = "".join(f"<style>{c}</style>" for c in resources.css_raw)
+    js = "".join(f'<script type="text/javascript">{j}</script>' for j in resources.js_raw)
+    return css + js
 
 
 def _fig(divs: dict[str, str], key: str) -> str:
@@ -203,7 +210,7 @@ def to_html(report: Report) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>genesis-lab report {esc(report.start)} to {esc(report.end)}</title>
-{INLINE.render()}
+{_inline_resources(INLINE)}
 <style>
 body {{ font-family: sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; }}
