@@ -140,7 +140,7 @@ def to_html(report: Report) -> str:
 <p>{i.total_core_hours:.2f} core-hours in the period: {
             ", ".join(f"{v:.2f} {k}" for k, v in i.core_hours_by_kind.items())
         }. Source: usage ledger{
-            " and sacct" if i.sacct_available else " (sacct not available)"
+            " and sacct" if i.sacct_core_hours_by_account is not None else " (sacct did not answer)"
         }.</p>
 {
             _table(

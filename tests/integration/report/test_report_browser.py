@@ -56,6 +56,7 @@ def test_report_opens_with_sections_and_rendered_plots(page, report_html):
     assert failed == [] and remote == [] and errors == []
 
 
+@pytest.mark.slow
 def test_report_as_pdf_through_chromium(tmp_path, report_html):
     require(os.path.exists("/usr/bin/chromium"), "Debian chromium", "apt-get install chromium")
     out = tmp_path / "report.pdf"
