@@ -80,8 +80,8 @@ def test_job_cancelled_outside_the_hub_marks_the_session_stopped(slurm_hub, slur
     assert session_jobs(slurm, name) == []
 
 
-def test_a_job_that_dies_before_jupyterlab_starts_shows_the_schedulers_reason(slurm_hub, slurm):
-    # a user without a home directory: the job cannot even chdir, and the spawn says why
+def test_a_user_without_a_home_directory_is_refused_before_submission(slurm_hub, slurm):
+    # the job could not even chdir: refuse before sbatch, and say why
     name = "glhub-nohome"
     require(is_root(), "root", "run as root")
     try:
@@ -195,3 +195,18 @@ def test_pending_job_shows_queue_state_and_can_be_cancelled(slurm_hub, slurm):
         assert server_of(slurm_hub, name) is None
     finally:
         slurm.run("scancel", blocker, check=False)
+
+
+def test_hub_restart_reattaches_to_the_running_session_job(slurm_hub, slurm):
+    name = slurm_hub.new_user(unix_user("glhub-hal"))
+    spawn_ready(slurm_hub, name)
+    job = session_jobs(slurm, name)[0]
+    token = slurm_hub.user_token(name)
+    slurm_hub.restart()
+    assert server_of(slurm_hub, name)["ready"]
+    r = requests.get(f"{slurm_hub.url}/user/{name}/api/status",
+                     headers={"Authorization": f"token {token}"}, timeout=30)  # fmt: skip
+    assert r.status_code == 200
+    assert [j["id"] for j in session_jobs(slurm, name)] == [job["id"]]  # the same job, no second
+    slurm_hub.stop_server(name)
+    assert slurm.wait_no_jobs(name=f"genesis-session-{name}", timeout=30) == []
