@@ -159,6 +159,11 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
     async def _start_job(self) -> Any:
         if self.allocation is None:
             self.apply_allocation(self.user_options or {})
+        # forget the previous session's address: the new job reports its own port
+        self.ip = self.traits()["ip"].default_value
+        self.port = self.traits()["port"].default_value
+        if self.server:
+            self.server.port = self.port
         await self.submit_batch_script()
         if not self.job_id:
             raise SpawnRefused(500, "sbatch returned no job id; the session was not queued.")
