@@ -175,7 +175,7 @@ def _group_id(course: Course) -> int:
         ) from None
 
 
-def _hub(method: str, path: str, body: Any = None) -> Any:
+def _hub(method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> Any:
     """Call the hub REST API when one is configured; ``None`` when there is no hub."""
     s = _settings()
     if not (s.hub_api_url and s.hub_api_token):
@@ -191,6 +191,8 @@ def _hub(method: str, path: str, body: Any = None) -> Any:
     except urllib.error.HTTPError as exc:
         if exc.code == 409:  # the group exists already
             return {}
+        if exc.code == 404 and missing_ok:
+            return None
         detail = exc.read().decode(errors="replace")[:300]
         raise CourseError(f"The hub refused {method} {path}: HTTP {exc.code} {detail}") from None
     except OSError as exc:
@@ -292,6 +294,9 @@ def enroll(name: str, users: Sequence[str]) -> Course:
             os.chmod(folder, 0o700)
             if user not in course.learners:
                 course.learners.append(user)
+        for user in users:  # vetted users who never logged in have no hub user yet
+            if _hub("GET", f"/users/{user}", missing_ok=True) is None:
+                _hub("POST", f"/users/{user}")
         _hub("POST", f"/groups/{urllib.parse.quote(course.group)}/users", {"users": list(users)})
         _save(course)
     return course
