@@ -60,9 +60,9 @@ def test_transverse_magnetisation_is_the_energy_derivative():
 
 def test_gap_closes_in_the_ordered_phase_and_opens_in_the_paramagnet():
     sim = get_simulator("quantum-information/transverse-field-ising")
-    ds = sim.run_batch({"n_sites": 10, "field": [0.2, 3.0]})
+    ds = sim.run_batch({"n_sites": 8, "field": [0.1, 4.0]})
     gap = ds["gap"].values
     assert gap[0] < 1e-6
     # paramagnet: the lowest excitation is one fermion at k = 0 (odd parity), 2(h - J), up to
     # corrections exponentially small in N
-    assert gap[1] == pytest.approx(2 * (3.0 - 1.0), rel=1e-4)
+    assert gap[1] == pytest.approx(2 * (4.0 - 1.0), rel=1e-4)

@@ -115,7 +115,7 @@ def test_bad_spaces_get_clear_errors():
 
 
 def test_sweep_on_a_real_local_cluster_matches_the_threaded_sweep(client):
-    space = {"field": (0.0, 2.0, 9), "boundary": ["open", "periodic"]}
+    space = {"field": (0.0, 2.0, 9), "boundary": ["open", "periodic"], "n_sites": 6}
     on_cluster = sweep("quantum-information/transverse-field-ising", space, cluster=client,
                        progress=False, cache=False)  # fmt: skip
     local = sweep("quantum-information/transverse-field-ising", space, progress=False,
@@ -137,39 +137,34 @@ def test_sweep_uses_the_current_client_and_fills_the_cache(client):
     xr.testing.assert_identical(ds, again)
 
 
-def test_sweep_survives_a_worker_killed_mid_sweep():
+def test_sweep_survives_a_worker_killed_mid_sweep(client):
     """SIGKILL one worker process while chunks run: distributed recomputes the lost tasks."""
     import os
     import signal
     import threading
     import time
 
-    distributed = pytest.importorskip("distributed")
     sim = get_simulator("quantum-information/transverse-field-ising")
-    space = {"field": (0.0, 2.0, 40), "n_sites": 9}
-    with (
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
-        pids = client.run(os.getpid)
-        out: dict = {}
-        runner = threading.Thread(
-            target=lambda: out.update(
-                ds=sweep(sim, space, cluster=client, chunk_size=2, progress=False, cache=False)
-            )
+    space = {"field": (0.0, 2.0, 20), "n_sites": 9}
+    pids = client.run(os.getpid)
+    out: dict = {}
+    runner = threading.Thread(
+        target=lambda: out.update(
+            ds=sweep(sim, space, cluster=client, chunk_size=2, progress=False, cache=False)
         )
-        runner.start()
-        deadline = time.monotonic() + 60
-        while not any(client.processing().values()) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        victim = next(addr for addr, tasks in client.processing().items() if tasks)
-        os.kill(pids[victim], signal.SIGKILL)
-        runner.join(timeout=300)
+    )
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim = next(addr for addr, tasks in client.processing().items() if tasks)
+    os.kill(pids[victim], signal.SIGKILL)  # the nanny starts a fresh worker
+    runner.join(timeout=300)
+    client.wait_for_workers(2, timeout=60)
     assert "ds" in out, "the sweep did not finish after a worker was killed"
     ds = out["ds"]
-    assert ds.sizes == {"field": 40}
+    assert ds.sizes == {"field": 20}
+    assert victim not in client.scheduler_info()["workers"]
     direct = sim.run_batch({"field": ds["field"].values, "n_sites": 9})
     np.testing.assert_allclose(
         ds["ground_state_energy"].values, direct["ground_state_energy"].values, rtol=1e-10
