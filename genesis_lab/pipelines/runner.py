@@ -146,6 +146,9 @@ def execute(prep: Prepared, folder: Path, *, env: Mapping[str, str] | None = Non
             cwd=str(folder),
             execution_timeout=ch.timeout,
             kernel_env=_kernel_env(metrics_file, env or {}),
+            # Outputs and metrics are complete once the last cell replied: stop the kernel
+            # at once instead of waiting for its graceful exit.
+            shutdown_kernel="immediate",
         )
     except PapermillExecutionError as exc:
         error = {"cell": exc.cell_index, "ename": exc.ename, "evalue": exc.evalue}
