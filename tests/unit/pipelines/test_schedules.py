@@ -64,3 +64,15 @@ def test_a_slot_can_be_claimed_only_once(demo_challenge):
     slot = dt.datetime(2026, 3, 1, 2, tzinfo=dt.UTC)
     assert journal.claim(s, slot)["status"] == "claimed"
     assert journal.claim(s, slot) is None
+
+
+def test_runs_are_started_as_the_owner_when_root_and_a_real_user():
+    import getpass
+    import os
+
+    from genesis_lab.pipelines.scheduler import owner_prefix
+
+    assert owner_prefix(getpass.getuser()) == []
+    assert owner_prefix("no-such-unix-user-xyz") == []  # a hub-only user: run as us, recorded
+    expected = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    assert owner_prefix("nobody") == expected
