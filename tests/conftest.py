@@ -12,8 +12,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["fixtures.browser", "fixtures.lab", "fixtures.slurm", "fixtures.hub",
-                  "fixtures.challenges"]
+pytest_plugins = [
+    "fixtures.browser",
+    "fixtures.lab",
+    "fixtures.slurm",
+    "fixtures.hub",
+    "fixtures.challenges",
+]
 
 
 @pytest.fixture(autouse=True)
