@@ -85,14 +85,18 @@ def _now() -> str:
 
 
 def prepare(
-    challenge: str | Challenge, parameters: Mapping[str, Any] | None = None, **params: Any
+    challenge: str | Challenge,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    **params: Any,
 ) -> Prepared:
     """Validate parameters and compute the cache key, without starting any kernel.
 
     >>> prepare("reactor-period", rho_pcm=150).parameters  # doctest: +SKIP
     {'rho_pcm': 150.0, ...}
     """
-    ch = challenge if isinstance(challenge, Challenge) else get_challenge(challenge)
+    ch = challenge if isinstance(challenge, Challenge) else get_challenge(challenge, settings)
     values = ch.validate_parameters({**(parameters or {}), **params})
     inputs = input_versions(ch)
     packages = package_versions(ch.packages)
@@ -197,7 +201,7 @@ def run(
     >>> result.metrics  # doctest: +SKIP
     """
     settings = settings or get_settings()
-    prep = prepare(challenge_id, parameters, **params)
+    prep = prepare(challenge_id, parameters, settings=settings, **params)
     ch = prep.challenge
     env: dict[str, str] = {}
     alloc_id = None
