@@ -45,7 +45,7 @@ def describe(obj: Any) -> str:
     """A short phrase naming what ``obj`` is, for messages.
 
     >>> describe(None), describe([1, 2]), describe(3.0)
-    ('None', 'a list of 2 items', 'a float (3.0)')
+    ('None', 'a list of 2 items', 'a float (3)')
     """
     if obj is None:
         return "None"

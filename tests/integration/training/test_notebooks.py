@@ -44,3 +44,28 @@ def test_notebook_runs_under_papermill_and_every_check_passes(path, tmp_path, ge
         expected, True
     )
     assert results["user"]
+
+
+@pytest.mark.slow
+def test_a_wrong_answer_is_explained_and_recorded(tmp_path, genesis_home):
+    """The learner keeps the half-life in seconds: the check says so, in the kernel and the file."""
+    import papermill
+
+    path = REPO / "notebooks" / "training" / "02-xarray-real-data.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.source.startswith("co60_years ="))
+    cell.source = 'co60_years = float(decay.half_life.sel(nuclide="Co-60"))'
+    wrong = tmp_path / "wrong.ipynb"
+    nbformat.write(nb, wrong)
+    with pytest.raises(papermill.PapermillExecutionError) as exc:
+        papermill.execute_notebook(
+            str(wrong), str(tmp_path / "out.ipynb"), cwd=str(tmp_path), progress_bar=False
+        )
+    message = "`co60_years` is 1.66346e+08 y, expected 5.2713 y"
+    assert message in str(exc.value)
+    assert "divide by 365.25 * 86400" in str(exc.value)
+    assert "Traceback" not in str(exc.value)  # the learner sees the message, not a stack
+    recorded = read_results(genesis_home / "state" / "training" / "02-xarray-real-data.json")
+    assert recorded["exercises"]["cobalt-half-life"]["passed"] is False
+    assert message in recorded["exercises"]["cobalt-half-life"]["message"]
+    assert recorded["exercises"]["solar-total"]["passed"] is True
