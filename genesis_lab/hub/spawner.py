@@ -6,6 +6,7 @@ session as a local process, ``SlurmAllocationSpawner`` (in :mod:`genesis_lab.hub
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -183,6 +184,27 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, SimpleLocalProcessSpawner):
         if self.allow_root:
             args.append("--ServerApp.allow_root=True")
         return args
+
+    async def start(self) -> Any:
+        url = await super().start()
+        await self._until_listening()
+        return url
+
+    async def _until_listening(self) -> None:
+        # the hub checks a new server with exponential back-off (up to ~1 s late); answering
+        # only once the port accepts connections lets its first check succeed
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.http_timeout
+        while loop.time() < deadline:
+            if await self.poll() is not None:
+                return  # the process died: the hub reports it
+            try:
+                _, writer = await asyncio.open_connection(self.ip or "127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            return
 
     def make_preexec_fn(self, name: str) -> Any:
         home = self.home_dir
