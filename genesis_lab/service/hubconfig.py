@@ -48,13 +48,17 @@ def service_environment(settings: Settings | None = None) -> dict[str, str]:
 
 
 def genesis_service(
-    *, port: int, settings: Settings | None = None, name: str = SERVICE_NAME
+    *, port: int | None = None, settings: Settings | None = None, name: str = SERVICE_NAME
 ) -> dict[str, Any]:
-    """The hub-managed service definition (``c.JupyterHub.services`` item).
+    """The hub-managed service definition (``c.JupyterHub.services`` item); the port defaults to
+    the site file's ``service.port`` or 10101.
 
     >>> genesis_service(port=10101)["url"]
     'http://127.0.0.1:10101'
     """
+    settings = settings or get_settings()
+    if port is None:
+        port = int(settings.service.get("port", 10101))
     return {
         "name": name,
         "url": f"http://127.0.0.1:{port}",

@@ -148,3 +148,26 @@ def test_audit_cli_over_the_service_log(service_hub):
     ok = subprocess.run([*cmd, "audit", "verify", "--log", str(hub.audit_path)],
                         capture_output=True, text=True, check=False)  # fmt: skip
     assert ok.returncode == 0, ok.stderr
+
+
+def test_runs_and_schedules_refuse_what_they_must(service_hub):
+    hub = service_hub
+
+    def post(path, user, body):
+        return requests.post(hub.service_url + path, json=body, timeout=30,
+                             headers={"Authorization": f"token {hub.token(user)}"})  # fmt: skip
+
+    assert post("api/runs", "unvetted", {"challenge": "reactor-period"}).status_code == 403
+    assert post("api/runs", "vetted", {"challenge": "no-such-challenge"}).status_code == 404
+    assert post("api/runs", "vetted", {"parameters": []}).status_code == 400
+    assert post("api/schedules", "vetted", {"challenge": "x"}).status_code == 400
+    assert (
+        post("api/schedules", "vetted", {"challenge": "nope", "cron": "0 * * * *"}).status_code
+        == 404
+    )
+    listing = hub.get("api/schedules", "vetted")
+    assert listing.status_code == 200 and listing.json()["schedules"] == []
+    # a write with only a cookie-less, header-less request is unauthenticated
+    assert requests.post(hub.service_url + "api/runs", json={}, timeout=30).status_code == 401
+    events = {r["event_type"] for r in query(hub.audit_path, user="vetted")}
+    assert {"run.create", "schedule.create", "schedule.list"} <= events
