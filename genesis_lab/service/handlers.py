@@ -314,9 +314,9 @@ class DataHandler(GenesisHandler, web.StaticFileHandler):
                 yield chunk
 
     def compute_etag(self) -> str | None:
-        if getattr(self, "absolute_path", None) is None:
-            return None  # a JSON answer, not a file
-        return web.StaticFileHandler.compute_etag(self)
+        # No ETag: tornado's hashes every served file once in full and keeps the hash forever;
+        # answers are ``no-store`` anyway, since access is decided afresh on each request.
+        return None
 
     def get_content_type(self) -> str:
         mime, _ = mimetypes.guess_type(self.absolute_path or "")
