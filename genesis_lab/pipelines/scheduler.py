@@ -279,11 +279,14 @@ def fire(schedule_id: str, slot_text: str, settings: Settings | None = None) -> 
             metrics=result.metrics,
             ended_at=_utcnow().isoformat(),
         )
-    sent = notify_owner(
-        schedule.owner,
-        f"[genesis-lab] scheduled run of {schedule.challenge} failed",
-        entry,
-        target=schedule.notify,
-        settings=settings,
-    )
+    try:
+        sent = notify_owner(
+            schedule.owner,
+            f"[genesis-lab] scheduled run of {schedule.challenge} failed",
+            entry,
+            target=schedule.notify,
+            settings=settings,
+        )
+    except GenesisError as exc:  # the run is recorded; a notice that cannot be sent is noted
+        return journal.update(schedule_id, slot, notified=[], notify_error=str(exc))
     return journal.update(schedule_id, slot, notified=sent)
