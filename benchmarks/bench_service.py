@@ -116,7 +116,7 @@ def main() -> None:
             reset_settings()
             through_service()  # warm: imports, connection pool
             timings[where], timings[f"direct-{where}"] = interleaved(
-                through_service, direct, pairs=3
+                through_service, direct, pairs=5
             )
         del os.environ["GENESIS_SERVICE_URL"], os.environ["JUPYTERHUB_API_TOKEN"]
         reset_settings()

@@ -81,24 +81,37 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         forwarded = self.request.headers.get("X-Forwarded-For", "")
         return forwarded.split(",")[0].strip() or str(self.request.remote_ip)
 
-    def audit(
-        self, outcome: str, reason: str = "", *, identity: str | None = None, **extra: Any
-    ) -> None:
+    def _audit_record(
+        self, outcome: str, reason: str, identity: str | None, extra: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if self._audited:
-            return
+            return None
         self._audited = True
-        who = identity or (self.identity.name if self.identity else "-")
-        self.state.audit.append(
+        return dict(
             event_type=self.event_type,
             where=f"genesis {self.request.method} {self.request.path}",
             source=self.source_address(),
             outcome=outcome,
-            identity=who,
+            identity=identity or (self.identity.name if self.identity else "-"),
             dataset=self.dataset_id,
             reason=reason,
             peer=str(self.request.remote_ip),
             **extra,
         )
+
+    def audit(
+        self, outcome: str, reason: str = "", *, identity: str | None = None, **extra: Any
+    ) -> None:
+        """Append this request's record (once) before answering."""
+        record = self._audit_record(outcome, reason, identity, extra)
+        if record is not None:
+            self.state.audit.append(**record)
+
+    async def audit_in_thread(self, outcome: str, reason: str = "", **extra: Any) -> None:
+        """As :meth:`audit`, with the fsync off the event loop (other requests go on meanwhile)."""
+        record = self._audit_record(outcome, reason, None, extra)
+        if record is not None:
+            await self.state.append_audit(record)
 
     def send_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -290,7 +303,7 @@ class DataHandler(GenesisHandler, web.StaticFileHandler):
             self.fail(400, "bad-path", f"{exc}.", "denied", reason=f"unsafe path {path!r}: {exc}")
         except FileNotFoundError:
             self.fail(404, "no-file", f"{entry.id} has no file {path!r}.", "not-found")
-        self.audit("success", decision.reason, file=path)
+        await self.audit_in_thread("success", decision.reason, file=path)
         self.root = str(target.parent)
         await web.StaticFileHandler.get(self, target.name, include_body=include_body)
 

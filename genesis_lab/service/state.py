@@ -42,6 +42,7 @@ class ServiceState:
         self._loaded_at = 0.0
         self._stores: dict[str, Path | None] = {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="genesis-runs")
+        self._audit_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genesis-audit")
 
     def catalog(self) -> Catalog:
         """The local catalog (never the remote one: the service *is* the remote)."""
@@ -59,6 +60,11 @@ class ServiceState:
                 dataset_store(entry, self.data_root) if entry.kind == "dataset" else None
             )
         return self._stores[entry.id]
+
+    async def append_audit(self, record: dict[str, Any]) -> None:
+        """Append an audit record from a worker thread; returns once it is on disk."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._audit_pool, functools.partial(self.audit.append, **record))
 
     async def run_in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
