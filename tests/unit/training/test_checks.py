@@ -53,7 +53,7 @@ def test_entries_check_on_real_search():
 
     checks.expect_entries(gl.search("neutron", kind="dataset"), kind="dataset")
     with pytest.raises(checks.CheckFailed, match="a simulator, not a dataset"):
-        checks.expect_entries(gl.search("kinetics"), kind="dataset")
+        checks.expect_entries(gl.search("kinetics", kind="simulator"), kind="dataset")
     with pytest.raises(checks.CheckFailed, match="list of catalog entries; you have a str"):
         checks.expect_entries("nuclear-energy/point-kinetics")
 
