@@ -51,6 +51,8 @@ class Engagement:
     learners: int
     data_accesses: int
     data_denials: int
+    hub_users: int
+    running_sessions: int | None
 
 
 @dataclass
@@ -253,6 +255,24 @@ def _hub_users(settings: Any) -> list[dict[str, Any]]:
     return list(users.values())
 
 
+def _hub_rest_users(settings: Any, notes: list[str]) -> list[dict[str, Any]] | None:
+    """Users (with their running servers) from the hub REST API; None without a hub to ask."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    if not (settings.hub_api_url and settings.hub_api_token):
+        return None
+    req = urllib.request.Request(settings.hub_api_url.rstrip("/") + "/users")
+    req.add_header("Authorization", f"token {settings.hub_api_token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read().decode())
+    except (OSError, ValueError) as exc:
+        notes.append(f"The hub at {settings.hub_api_url} did not list its users: {exc}")
+        return None
+
+
 def _courses() -> list[dict[str, Any]]:
     from genesis_lab.training.courses import list_courses, progress
 
@@ -377,6 +397,14 @@ def collect(start: dt.date | str, end: dt.date | str, settings: Any = None) -> R
     outcomes, runs = _outcomes(settings, period)
     audit = [r for r in query() if period.has(r.get("time"))]
     hub_users = _hub_users(settings)
+    rest_users = _hub_rest_users(settings, notes)
+    if rest_users is not None:
+        known = {u["name"]: u for u in hub_users}
+        for u in rest_users:
+            known.setdefault(u["name"], {"name": u["name"]})["last_activity"] = u.get(
+                "last_activity"
+            )
+        hub_users = list(known.values())
     courses = _courses()
     sessions = [r for r in usage if r.kind == "session"]
     active = (
@@ -395,6 +423,10 @@ def collect(start: dt.date | str, end: dt.date | str, settings: Any = None) -> R
         or sum(c["learners"] for c in courses),
         data_accesses=sum(r.get("outcome") == "success" for r in audit),
         data_denials=sum(r.get("outcome") == "denied" for r in audit),
+        hub_users=len(hub_users),
+        running_sessions=None
+        if rest_users is None
+        else sum(len(u.get("servers") or {}) for u in rest_users),
     )
     orgs: Counter[str] = Counter()
     for u in hub_users:

@@ -163,7 +163,10 @@ def to_html(report: Report) -> str:
         f"""<section id="engagement"><h2>3. User engagement</h2>
 <p>{len(e.active_users)} active users; {e.sessions} notebook sessions by
 {len(e.session_users)} users; {e.learners} learners in {len(e.courses)} courses;
-{e.data_accesses} data accesses and {e.data_denials} denials in the audit log.</p>
+{e.data_accesses} data accesses and {e.data_denials} denials in the audit log;
+{e.hub_users} hub users{
+            f", {e.running_sessions} sessions running now" if e.running_sessions is not None else ""
+        }.</p>
 {
             _table(
                 ["course", "title", "learners", "notebooks", "exercises passed", "allocation"],

@@ -148,3 +148,23 @@ def test_bad_periods_and_formats_are_refused(site, tmp_path):
     bad = subprocess.run([gl, "report", "--from", "yesterday", "--to", "2026-12-31"],
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert bad.returncode == 1 and "from='yesterday' is not a date" in bad.stderr
+
+
+def test_datasets_added_with_their_provenance(site):
+    import numpy as np
+    import xarray as xr
+
+    from genesis_lab.data.register import save_dataset
+
+    ds = xr.Dataset({"power": ("t", np.linspace(1, 2, 5), {"units": "W"})})
+    save_dataset(ds, "nuclear-energy/step-response", title="Step response", description="A sweep.",
+                 source="genesis_lab.simulators.nuclear_energy:PointKinetics",
+                 derived_from=["nuclear-energy/point-kinetics"])  # fmt: skip
+    today = dt.datetime.now(dt.UTC).date()
+    added = collect(today - dt.timedelta(days=1), today).to_dict()["outcomes"]["assets_added"]
+    assert [(a["id"], a["kind"], a["source"], a["derived_from"]) for a in added] == [(
+        "nuclear-energy/step-response", "dataset",
+        "genesis_lab.simulators.nuclear_energy:PointKinetics", ["nuclear-energy/point-kinetics"],
+    )]  # fmt: skip
+    last_year = collect(today - dt.timedelta(days=400), today - dt.timedelta(days=370))
+    assert last_year.outcomes.assets_added == []
