@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from genesis_lab.cli._output import add_json_flag, print_json, print_table
@@ -98,9 +99,17 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    from genesis_lab.training.courses import enroll
+    from genesis_lab.training.courses import enroll, not_in_allocation
 
-    _show(enroll(args.name, args.users), args.json)
+    course = enroll(args.name, args.users)
+    _show(course, args.json)
+    missing = not_in_allocation(course)
+    if missing:
+        print(
+            f"warning: not members of allocation {course.allocation!r}: {', '.join(missing)}; "
+            "add them to its members in the site file, or their sessions will be refused",
+            file=sys.stderr,
+        )
     return 0
 
 

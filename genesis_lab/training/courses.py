@@ -39,6 +39,7 @@ __all__ = [
     "enroll",
     "get_course",
     "list_courses",
+    "not_in_allocation",
     "progress",
     "storage_dir",
 ]
@@ -381,6 +382,20 @@ def deliver_assignments(user: str, home: Path | str) -> list[Path]:
                 tmp.unlink()
             delivered.append(dest)
     return delivered
+
+
+def not_in_allocation(course: Course) -> list[str]:
+    """Learners the course's allocation does not list as members (the spawner would refuse them).
+
+    >>> not_in_allocation(Course(name="c", learners=["alice"]))  # no allocation
+    []
+    """
+    if course.allocation is None:
+        return []
+    from genesis_lab.compute.allocations import get_allocation
+
+    alloc = get_allocation(course.allocation)
+    return [u for u in course.learners if alloc is None or not alloc.is_member(u)]
 
 
 def check_course_cap(course: Course | str, user: str) -> None:

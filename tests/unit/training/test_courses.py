@@ -135,3 +135,17 @@ def test_cli_create_enroll_assign(tmp_path):
     assert listing[0]["learners"] == ["alice"] and listing[0]["notebooks"] == ["n.ipynb"]
     bad = cli("enroll", "c9", "Not A User")
     assert bad.returncode == 1 and "not a valid user name" in bad.stderr
+
+
+def test_enroll_warns_about_learners_outside_the_allocation(tmp_path, monkeypatch):
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump({"allocations": [
+        {"id": "train", "scheduler": "local", "members": ["alice"]}]}))  # fmt: skip
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    reset_settings()
+    courses.create_course("c1", allocation="train")
+    out = subprocess.run([GL, "course", "enroll", "c1", "alice", "bob"],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert out.returncode == 0
+    assert "warning: not members of allocation 'train': bob;" in out.stderr
+    assert courses.not_in_allocation(courses.get_course("c1")) == ["bob"]
