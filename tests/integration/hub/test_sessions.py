@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 
 import pytest
 import requests
+from fixtures.hub import run_async
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -113,7 +113,7 @@ def _ws_status(url: str, headers: dict[str, str]) -> int:
         conn.close()
         return 101
 
-    return asyncio.run(go())
+    return run_async(go)
 
 
 def test_one_users_session_is_closed_to_everyone_else(hub, two_sessions):
