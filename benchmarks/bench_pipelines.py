@@ -3,6 +3,7 @@
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -37,18 +38,32 @@ def _write_challenge(root: Path, cid: str, cells: int) -> Path:
 
 
 def main() -> None:
+    from genesis_lab.pipelines import run
+    from genesis_lab.settings import reset_settings
+
+    # the runner and its kernels read their configuration from these variables; restored after
+    saved = {k: os.environ.get(k) for k in ("GENESIS_HOME", "GENESIS_CHALLENGE_PATHS")}
+    with tempfile.TemporaryDirectory(prefix="bench-pipelines-") as scratch:
+        tmp = Path(scratch)
+        os.environ["GENESIS_HOME"] = str(tmp / "home")
+        os.environ["GENESIS_CHALLENGE_PATHS"] = str(tmp / "challenges")
+        reset_settings()
+        try:
+            _measure(tmp, run)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            reset_settings()
+
+
+def _measure(tmp: Path, run) -> None:
     import nbformat
     import papermill
     from nbclient import NotebookClient
 
-    from genesis_lab.pipelines import run
-    from genesis_lab.settings import reset_settings
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-pipelines-"))
-    # the runner and its kernels read their configuration from these variables
-    os.environ["GENESIS_HOME"] = str(tmp / "home")
-    os.environ["GENESIS_CHALLENGE_PATHS"] = str(tmp / "challenges")
-    reset_settings()
     out = tmp / "out.ipynb"
 
     for cells in (3, 100):
@@ -71,7 +86,7 @@ def main() -> None:
 
         runner()
         bare()  # warm both paths (imports, kernelspec lookup)
-        t_run, t_bare = interleaved(runner, bare, pairs=6)
+        t_run, t_bare = interleaved(runner, bare, pairs=10)
         t_pm, t_bare2 = interleaved(stock_papermill, bare, pairs=3)
         ratio = median(t_run) / median(t_bare)
         claim(
@@ -79,15 +94,13 @@ def main() -> None:
             ratio,
             1.10,
             details=f"runner {median(t_run):.3f} s, nbclient {median(t_bare):.3f} s, stock papermill "
-            f"{median(t_pm) / median(t_bare2):.2f}x; 6 pairs; the runner writes once and stops "
+            f"{median(t_pm) / median(t_bare2):.2f}x; 10 pairs; the runner writes once and stops "
             "the kernel as soon as the last cell replied, nbclient waits for a graceful exit",
         )
 
     _write_challenge(tmp / "challenges", "bench-cache", 3)
     firsts = []
     for n in range(1, 4):
-        import time
-
         t0 = time.perf_counter()
         run("bench-cache", n=n)
         firsts.append(time.perf_counter() - t0)

@@ -84,15 +84,24 @@ def _schema_flags(challenge: Any, args: argparse.Namespace) -> dict[str, str]:
     if not extra:
         return {}
     parser = argparse.ArgumentParser(
-        prog=f"genesis-lab challenge run {challenge.id}", add_help=False
+        prog=f"genesis-lab challenge run {challenge.id}",
+        description=f"{challenge.title}. Parameter flags come from its challenge.yaml.",
     )
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[])
+    parser.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE")
+    )
     for flag in ("--force", "--cluster", "--json"):
         parser.add_argument(flag, action="store_true")
     parser.add_argument("--allocation")
     for name, p in challenge.parameters.items():
         flag = "--" + name.replace("_", "-")
-        parser.add_argument(flag, dest=name, metavar=p.type.upper(), help=p.bounds_text())
+        parser.add_argument(
+            flag,
+            dest=name,
+            metavar=p.type.upper(),
+            help=f"{p.description + '; ' if p.description else ''}{p.bounds_text()}; "
+            f"default {p.default!r}",
+        )
     known, unknown = parser.parse_known_args(extra)
     for flag in ("force", "cluster", "json"):
         if getattr(known, flag) and hasattr(args, flag):

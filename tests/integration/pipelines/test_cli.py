@@ -67,3 +67,26 @@ def test_failed_run_exits_1_with_cell_and_error(demo_challenge):
     proc = cli("challenge", "run", "demo", "--fail", "true", check=False)
     assert proc.returncode == 1
     assert "failed in cell 3: RuntimeError: asked to fail" in proc.stderr
+
+
+def test_schema_flags_have_help_with_units_and_bounds(demo_challenge):
+    out = cli("challenge", "run", "demo", "--help").stdout
+    assert "--scale FLOAT" in out and "float in [0, 10] 1; default 1.0" in out
+    assert "--mode STR" in out and "one of 'sum', 'square'" in out
+
+
+def test_schedule_add_list_remove(demo_challenge):
+    bad = cli("schedule", "add", "demo", "--cron", "not a cron", check=False)
+    assert bad.returncode == 1 and "cron expression 'not a cron' is invalid" in bad.stderr
+    bad = cli("schedule", "add", "demo", "--cron", "0 2 * * *", "-p", "n", "0", check=False)
+    assert bad.returncode == 1 and "'n'" in bad.stderr
+    added = json.loads(cli("schedule", "add", "demo", "--cron", "0 2 * * *", "-p", "n", "5",
+                           "--json").stdout)  # fmt: skip
+    assert added["parameters"]["n"] == 5 and added["cron"] == "0 2 * * *"
+    listed = json.loads(cli("schedule", "list", "--json").stdout)
+    assert [s["id"] for s in listed] == [added["id"]] and listed[0]["next_run"].endswith(
+        "02:00:00+00:00"
+    )
+    cli("schedule", "remove", added["id"])
+    assert json.loads(cli("schedule", "list", "--json").stdout) == []
+    assert cli("schedule", "remove", added["id"], check=False).returncode == 1
