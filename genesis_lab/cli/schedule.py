@@ -15,7 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION")
     ssub.required = True
 
-    add = ssub.add_parser("add", help="schedule a challenge")
+    add = ssub.add_parser(
+        "add",
+        help="schedule a challenge",
+        description="Schedule a challenge. Slots missed while no scheduler ran are coalesced "
+        "into one run of the latest slot; a slot never runs twice.",
+    )
     add.add_argument("id", help="challenge id")
     add.add_argument("--cron", required=True, help="cron expression in UTC, e.g. '0 2 * * *'")
     add.add_argument("--allocation", help="allocation to charge (SLURM ones run as batch jobs)")

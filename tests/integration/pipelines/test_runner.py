@@ -129,3 +129,20 @@ def test_record_metrics_outside_a_run_only_returns_them():
     assert gl.record_metrics(a=1, b=2.5) == {"a": 1, "b": 2.5}
     with pytest.raises(ParameterError, match="metric 'c'"):
         gl.record_metrics(c="high")
+
+
+def test_the_genesis_engine_is_a_papermill_plugin(demo_challenge, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "papermill"), str(demo_challenge / "challenge.ipynb"),
+         str(out), "-p", "n", "4", "--engine", "genesis", "-k", "python3", "--no-progress-bar"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(out, as_version=4)
+    assert nb.metadata.papermill.parameters == {"n": 4}
+    assert all(c.metadata.papermill.status == "completed" for c in nb.cells)
