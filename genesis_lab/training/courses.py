@@ -190,11 +190,12 @@ def _hub(method: str, path: str, body: Any = None, *, missing_ok: bool = False) 
         with urllib.request.urlopen(req, timeout=30) as resp:
             text = resp.read().decode()
     except urllib.error.HTTPError as exc:
+        with exc:  # an HTTPError holds the open response
+            detail = exc.read().decode(errors="replace")[:300]
         if exc.code == 409:  # the group exists already
             return {}
         if exc.code == 404 and missing_ok:
             return None
-        detail = exc.read().decode(errors="replace")[:300]
         raise CourseError(f"The hub refused {method} {path}: HTTP {exc.code} {detail}") from None
     except OSError as exc:
         raise CourseError(f"Cannot reach the hub at {s.hub_api_url}: {exc}") from None
