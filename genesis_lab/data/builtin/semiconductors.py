@@ -82,7 +82,7 @@ def xray_attenuation(
         )
     energy = np.geomspace(energy_min, energy_max, n_energies)
     tables = {
-        "mu_total": [xraydb.mu_chantler(e, energy, incoh=True) for e in chosen],
+        "mu_total": [xraydb.mu_chantler(e, energy) for e in chosen],
         "mu_photo": [xraydb.mu_chantler(e, energy, photo=True) for e in chosen],
         "f1": [xraydb.f1_chantler(e, energy) for e in chosen],
         "f2": [xraydb.f2_chantler(e, energy) for e in chosen],

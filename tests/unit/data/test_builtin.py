@@ -211,3 +211,13 @@ def test_cec_modules_ratings_are_consistent():
     ratio = (ds.V_mp_ref * ds.I_mp_ref / ds.STC).values
     assert np.nanmedian(ratio) == pytest.approx(1.0, abs=1e-3)
     assert ds.STC.attrs["units"] == "W" and not math.isnan(float(ds.R_s.median()))
+
+
+def test_xray_total_attenuation_includes_photoabsorption():
+    """NIST FFAST (Chantler): Al at 1 keV, mu/rho total ~ 1.1e3 cm^2/g, dominated by photoabsorption."""
+    import genesis_lab as gl
+
+    ds = gl.open_dataset("semiconductors/xray-attenuation", elements=["Al"])
+    al = ds.sel(element="Al").interp(energy=1000.0)
+    assert float(al.mu_total) >= float(al.mu_photo)
+    assert float(al.mu_total) == pytest.approx(1.1e3, rel=0.05)
