@@ -6,6 +6,7 @@ Screenshots are saved under test-artifacts/.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fixtures.browser import screenshot
@@ -90,11 +91,24 @@ def test_side_panel_lists_catalog_and_opens_a_challenge(page, lab_server):
     challenge = items.filter(has_text="UI demo challenge")
     challenge.wait_for()
     challenge.locator(".jp-GenesisPanel-open").click()
-    page.wait_for_selector(".lm-TabBar-tab:has-text('ui-demo.ipynb')", timeout=30_000)
-    assert (lab_server.root / "challenges" / "ui-demo" / "ui-demo.ipynb").exists()
+    page.wait_for_selector(".lm-TabBar-tab:has-text('challenge.ipynb')", timeout=30_000)
+    assert (lab_server.root / "challenges" / "ui-demo" / "challenge.ipynb").exists()
     status = page.locator(".jp-GenesisStatus")
     assert "core-h" in status.inner_text()
     screenshot(page, "side-panel-challenge-opened")
+
+    challenge.locator(".jp-GenesisPanel-run").click()
+    page.wait_for_function(
+        "() => document.querySelector('#genesis-panel .jp-GenesisPanel-message')"
+        ".textContent.includes('Running ui-demo')"
+    )
+    deadline = time.monotonic() + 120
+    while (state := lab_server.api("genesis/challenges/ui-demo/run"))["status"] == "running":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.5)
+    assert state["status"] == "succeeded", state
+    metrics = lab_server.home / "results" / "ui-demo" / state["run"] / "metrics.json"
+    assert json.loads(metrics.read_text())["total"] == 3
 
 
 def test_simulator_slider_updates_the_plot(page, lab_server):
