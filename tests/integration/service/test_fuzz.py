@@ -32,7 +32,9 @@ def test_schemathesis_5000_cases_no_server_error(service_hub, tmp_path):
         "--seed", "8", "--generation-database", "none", "--no-shrink",
         "--request-timeout", "30",
     ]  # fmt: skip
-    res = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=400)
+    res = subprocess.run(
+        argv, capture_output=True, text=True, check=False, timeout=400, cwd=tmp_path
+    )
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-6000:]
     found = re.search(r"(\d+) generated, (\d+) passed", out)
