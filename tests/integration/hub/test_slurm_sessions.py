@@ -178,7 +178,8 @@ def test_pending_job_shows_queue_state_and_can_be_cancelled(slurm_hub, slurm):
         assert r.status_code == 202, r.text
         token = slurm_hub.user_token(name)
         events = []
-        with requests.get(f"{slurm_hub.api_url}/users/{name}/server/progress", stream=True,
+        http = slurm_hub.new_session()
+        with http.get(f"{slurm_hub.api_url}/users/{name}/server/progress", stream=True,
                           headers={"Authorization": f"token {token}"}, timeout=60) as stream:  # fmt: skip
             for line in stream.iter_lines(decode_unicode=True):
                 if line.startswith("data:"):
