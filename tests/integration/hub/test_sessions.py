@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 
 import pytest
@@ -111,6 +112,7 @@ def _ws_status(url: str, headers: dict[str, str]) -> int:
         except HTTPClientError as exc:
             return exc.code
         conn.close()
+        await asyncio.sleep(0.05)
         return 101
 
     return run_async(go)
