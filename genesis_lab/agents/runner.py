@@ -140,7 +140,7 @@ class DaskRunner:
             self.client.submit(execute, self._scattered, params, pure=False): key
             for key, params in batch
         }
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=self.client.loop):
             key = futures[future]
             try:
                 outcome = future.result()

@@ -6,6 +6,8 @@ from typing import Any
 
 __all__ = ["dataset_plot", "ensure_bokeh"]
 
+_BOKEH_LOADED = False
+
 X_NAMES = ("time", "t", "x", "position", "depth", "z", "distance", "field", "temperature")
 
 
@@ -21,11 +23,18 @@ def _x_for(ds: Any, dim: str) -> tuple[str, Any]:
 
 
 def ensure_bokeh() -> None:
-    """Load holoviews' bokeh backend with BokehJS inlined (sessions have no CDN)."""
+    """Load holoviews' bokeh backend once, with BokehJS inlined (sessions have no CDN).
+
+    Importing ``holoviews.plotting.bokeh`` alone registers the renderer but not the ``hv.opts``
+    builders, and emits no JS in a notebook, so ``hv.extension`` runs once per process.
+    """
+    global _BOKEH_LOADED
+    if _BOKEH_LOADED:
+        return
     import holoviews as hv
 
-    if "bokeh" not in hv.Store.renderers or hv.Store.current_backend != "bokeh":
-        hv.extension("bokeh", logo=False, inline=True)
+    hv.extension("bokeh", logo=False, inline=True)
+    _BOKEH_LOADED = True
 
 
 def dataset_plot(ds: Any, *, width: int = 600, height: int = 300) -> Any:
