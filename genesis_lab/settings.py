@@ -169,6 +169,11 @@ class Settings(BaseSettings):
             return [p for p in value.split(os.pathsep) if p]
         return value
 
+    @field_validator("vetted_group", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _derive_roots(self) -> Settings:
         self.home = self.home.expanduser()

@@ -4,6 +4,7 @@ Start it with `genesis-lab hub` (or `make up`); edit hub_config/site.yaml, not t
 """
 
 from genesis_lab.hub.config import hub_plan
+from genesis_lab.training.hooks import pre_spawn_hook
 
 plan = hub_plan()
 c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
@@ -56,5 +57,10 @@ c.SlurmAllocationSpawner.cancel_attempts = plan.site.slurm.cancel_attempts
 c.SlurmAllocationSpawner.reap_interval = plan.site.slurm.reap_interval
 c.SlurmAllocationSpawner.command_timeout = plan.site.slurm.command_timeout
 
-# idle sessions are culled by jupyterhub-idle-culler (hub.idle_timeout in the site file)
+c.Spawner.environment = plan.spawner_environment
+c.Spawner.pre_spawn_hook = pre_spawn_hook  # course caps, then new assignments into the home
+
+# services: the genesis service (catalog, data access by clearance, audit), the pipeline
+# scheduler, and jupyterhub-idle-culler (hub.idle_timeout in the site file)
 c.JupyterHub.services = plan.services
+c.JupyterHub.custom_scopes = plan.custom_scopes

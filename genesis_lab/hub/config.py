@@ -115,6 +115,10 @@ class HubPlan:
         roles = [
             {"name": "clearance-officer", "scopes": officer_scopes, "groups": [CLEARANCE_OFFICERS]}
         ]
+        if self.genesis_service is not None:
+            from genesis_lab.service.hubconfig import genesis_roles
+
+            roles += genesis_roles()
         if self.site.idle_timeout:
             roles.append(
                 {
@@ -131,11 +135,52 @@ class HubPlan:
         return roles
 
     @property
+    def genesis_service(self) -> dict[str, Any] | None:
+        """The hub-managed genesis service (catalog, data access, audit), unless the site disables it."""
+        if not self.settings.service.get("enabled", True):
+            return None
+        from genesis_lab.service.hubconfig import genesis_service
+
+        svc = genesis_service(settings=self.settings)
+        if self.site.authenticator == "native":
+            # approval gates every login and so every token: each hub user is a vetted one
+            svc["environment"]["GENESIS_VETTED_GROUP"] = ""
+        return svc
+
+    @property
+    def scheduler_service(self) -> dict[str, Any]:
+        """``genesis-lab scheduler`` as a hub-managed service: schedules outlive user sessions."""
+        interval = str(self.settings.pipelines.get("scheduler_interval", 30))
+        command = str(Path(sys.executable).parent / "genesis-lab")
+        return {
+            "name": "genesis-scheduler",
+            "command": [command, "scheduler", "--interval", interval],
+        }
+
+    @property
+    def custom_scopes(self) -> dict[str, dict[str, str]]:
+        if self.genesis_service is None:
+            return {}
+        from genesis_lab.service.hubconfig import genesis_custom_scopes
+
+        return genesis_custom_scopes()
+
+    @property
+    def spawner_environment(self) -> dict[str, str]:
+        """What every session gets besides its allocation: where the genesis service answers."""
+        svc = self.genesis_service
+        return {"GENESIS_SERVICE_URL": f"{svc['url']}/services/genesis/"} if svc else {}
+
+    @property
     def services(self) -> list[dict[str, Any]]:
+        services: list[dict[str, Any]] = [self.scheduler_service]
+        if self.genesis_service is not None:
+            services.append(self.genesis_service)
         if not self.site.idle_timeout:
-            return []
+            return services
         every = self.site.cull_every or max(self.site.idle_timeout // 2, 1)
         return [
+            *services,
             {
                 "name": "idle-culler",
                 "command": [
@@ -145,7 +190,7 @@ class HubPlan:
                     f"--timeout={self.site.idle_timeout}",
                     f"--cull-every={every}",
                 ],
-            }
+            },
         ]
 
     @property

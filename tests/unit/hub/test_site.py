@@ -62,5 +62,11 @@ def test_the_shipped_site_file_is_valid(monkeypatch):
     assert plan.site.spawner == "local" and plan.spawner_class == "genesis-local"
     assert get_allocations()["local"].members == ("*",)
     assert set(plan.load_groups) >= {"clearance-controlled", "clearance-export-controlled"}
-    assert plan.services[0]["name"] == "idle-culler"
-    assert "--timeout=3600" in plan.services[0]["command"]
+    services = {svc["name"]: svc for svc in plan.services}
+    assert set(services) == {"idle-culler", "genesis", "genesis-scheduler"}
+    assert "--timeout=3600" in services["idle-culler"]["command"]
+    assert services["genesis"]["url"] == "http://127.0.0.1:10101"
+    assert plan.spawner_environment == {
+        "GENESIS_SERVICE_URL": "http://127.0.0.1:10101/services/genesis/"
+    }
+    assert services["genesis"]["environment"]["GENESIS_VETTED_GROUP"] == ""  # approval gates login
