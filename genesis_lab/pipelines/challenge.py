@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from genesis_lab.catalog.entry import Domain
 from genesis_lab.errors import ChallengeNotFoundError, ParameterError, PipelineError
 from genesis_lab.pipelines.parameters import Parameter, validate_parameters
 from genesis_lab.settings import Settings, get_settings
@@ -47,14 +48,7 @@ class Challenge(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    domain: Literal[
-        "advanced-manufacturing",
-        "biotechnology",
-        "critical-materials",
-        "nuclear-energy",
-        "quantum-information",
-        "semiconductors",
-    ]
+    domain: Domain
     title: str = Field(min_length=1)
     question: str = Field(min_length=1)
     notebook: str = "challenge.ipynb"
