@@ -10,7 +10,14 @@ from genesis_lab.widgets.catalog_browser import CatalogBrowser, open_code
 from genesis_lab.widgets.cluster_status import ClusterStatus
 from genesis_lab.widgets.simulator_panel import SimulatorPanel
 
-__all__ = ["CampaignMonitor", "CatalogBrowser", "ClusterStatus", "SimulatorPanel", "open_code"]
+__all__ = [
+    "CampaignMonitor",
+    "CatalogBrowser",
+    "ChallengeForm",
+    "ClusterStatus",
+    "SimulatorPanel",
+    "open_code",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +25,8 @@ def __getattr__(name: str) -> Any:
         from genesis_lab.widgets.campaign_monitor import CampaignMonitor
 
         return CampaignMonitor
+    if name == "ChallengeForm":  # imports the pipelines layer only when asked for
+        from genesis_lab.widgets.challenge_form import ChallengeForm
+
+        return ChallengeForm
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
