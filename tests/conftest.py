@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
@@ -39,10 +38,6 @@ def genesis_home(tmp_path_factory, monkeypatch) -> Path:
 @pytest.fixture
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
-    return find_free_port()
+    from fixtures.net import free_port
 
-
-def find_free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port()

@@ -134,7 +134,7 @@ class HubPlan:
             )
         return roles
 
-    @property
+    @cached_property
     def genesis_service(self) -> dict[str, Any] | None:
         """The hub-managed genesis service (catalog, data access, audit), unless the site disables it."""
         if not self.settings.service.get("enabled", True):

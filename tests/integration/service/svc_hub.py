@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 import yaml
+from fixtures.net import free_port
 from realparts import require
 
 REPO = Path(__file__).resolve().parents[3]
@@ -41,14 +42,6 @@ CLEARED = {
     "c-export": "export-controlled",
 }
 SECRET = b"TOP-SECRET-OUTSIDE-THE-DATA-ROOT"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_datasets(data_root: Path, catalog_dir: Path) -> dict[str, bytes]:
@@ -232,7 +225,7 @@ def start_service_hub(base: Path) -> ServiceHub:
     # a symlink inside a readable store that points out of the data root
     (data_root / "site" / "wafer-public.zarr" / "leak").symlink_to(secret)
     settings = load_settings(home=home, catalog_paths=[catalog_dir], challenge_paths=[])
-    port, hub_port, proxy_api, service_port = (_free_port() for _ in range(4))
+    port, hub_port, proxy_api, service_port = (free_port() for _ in range(4))
     admin_token = secrets.token_hex(32)
     service = genesis_service(port=service_port, settings=settings)
     service["environment"]["GENESIS_CHALLENGE_PATHS"] = ""

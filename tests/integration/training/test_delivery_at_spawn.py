@@ -17,7 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from fixtures.hub import PROXY, RunningHub, _free_port, _shutdown, write_site
+from fixtures.hub import PROXY, RunningHub, _shutdown, write_site
+from fixtures.net import free_port
 from realparts import require
 
 from genesis_lab.settings import reset_settings
@@ -77,8 +78,8 @@ def course_hub(tmp_path_factory):
            if not k.startswith(("GENESIS_", "JUPYTERHUB_", "PYTEST_"))}  # fmt: skip
     env.update({"GENESIS_HOME": str(home), "GENESIS_SITE_FILE": str(site)})
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    hub = CourseHub(base=base, site_file=site, port=_free_port(), hub_port=_free_port(),
-                    proxy_api_port=_free_port(), env=env)  # fmt: skip
+    hub = CourseHub(base=base, site_file=site, port=free_port(), hub_port=free_port(),
+                    proxy_api_port=free_port(), env=env)  # fmt: skip
     hub.config = cfg
     hub.start()
     yield hub

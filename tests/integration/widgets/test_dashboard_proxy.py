@@ -18,14 +18,6 @@ from tornado.websocket import websocket_connect
 pytestmark = [pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def dashboard_port():
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
-        yield int(cluster.dashboard_link.split(":")[2].split("/")[0])
-
-
 def _get(url: str, headers: dict[str, str] | None = None) -> int:
     req = urllib.request.Request(url, headers=headers or {})
     opener = urllib.request.build_opener(_NoRedirect)

@@ -12,14 +12,6 @@ import requests
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def dashboard_port():
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
-        yield int(cluster.dashboard_link.split(":")[2].split("/")[0])
-
-
 def test_proxied_dashboard_is_refused_to_all_but_its_owner(hub, dashboard_port):
     owner, other = hub.new_user(), hub.new_user()
     r = hub.spawn(owner, {"allocation": "open-local"})
