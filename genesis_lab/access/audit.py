@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import AuditError
+from genesis_lab.fileio import atomic_write_text
 from genesis_lab.settings import Settings, get_settings
 
 __all__ = [
@@ -179,10 +180,7 @@ class AuditLog:
     def _write_head(self, head: dict[str, Any]) -> None:
         # Atomic replace, not fsynced: after a power cut the head may lag the (fsynced) log;
         # verify() accepts a head one record behind, the trace of a writer that died mid-append.
-        path = _head_path(self.path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(head))
-        os.replace(tmp, path)
+        atomic_write_text(_head_path(self.path), json.dumps(head))
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every record, in order (lines that are not JSON raise :class:`AuditError`)."""

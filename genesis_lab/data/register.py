@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from genesis_lab.catalog.entry import DOMAINS, Entry, entry_from_mapping
 from genesis_lab.data.checksum import sha256_zarr
 from genesis_lab.errors import DataError, ParameterError
+from genesis_lab.fileio import atomic_write_text
 from genesis_lab.settings import get_settings
 
 if TYPE_CHECKING:
@@ -160,11 +161,5 @@ def _write_yaml_atomically(entry: Entry, path: Path) -> None:
         mode="json", by_alias=True, exclude_none=True, exclude={"source_file", "loader"}
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            yaml.safe_dump(doc, fh, sort_keys=False, allow_unicode=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    atomic_write_text(path, text, mode=0o600)

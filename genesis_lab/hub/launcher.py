@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genesis_lab.errors import SettingsError
+from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub.config import HubPlan, hub_plan
 from genesis_lab.settings import REPO_DIR
 
@@ -29,11 +30,7 @@ def write_secret(path: Path, text: str) -> None:
     >>> write_secret(p, "x"); oct(p.stat().st_mode & 0o777)
     '0o600'
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text, mode=0o600)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from jupyterhub.spawner import Spawner
 from traitlets import Float, Integer, Unicode, default
 
 from genesis_lab.compute.allocations import Allocation
+from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub import queue
 from genesis_lab.hub.options import SessionRequest
 from genesis_lab.hub.spawner import AllocationSpawnerMixin, SpawnRefused
@@ -269,9 +270,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
     def _write_orphans(self, ids: list[str]) -> None:
         path = Path(self.orphan_file)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(sorted(set(ids))))
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(sorted(set(ids))))
 
     def remember_orphan(self, job_id: str) -> None:
         """Record a job whose cancel could not be confirmed; the next poll cancels it."""

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import ParameterError
+from genesis_lab.fileio import atomic_write_text
 from genesis_lab.settings import get_settings
 
 __all__ = ["read_metrics", "record_metrics"]
@@ -56,9 +55,5 @@ def record_metrics(**metrics: Any) -> dict[str, float | int]:
     if target is None:
         return clean
     merged = read_metrics(target) | clean
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".metrics-", suffix=".tmp")
-    os.fchmod(fd, 0o644)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(merged, fh, indent=2, sort_keys=True)
-    os.replace(tmp, target)
+    atomic_write_text(target, json.dumps(merged, indent=2, sort_keys=True), mode=0o644)
     return clean

@@ -11,12 +11,12 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import PipelineError
+from genesis_lab.fileio import atomic_write_text
 
 __all__ = ["ResultsStore", "RunRecord", "write_json_atomic"]
 
@@ -27,16 +27,8 @@ CRATE_FILE = "ro-crate-metadata.json"
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON to ``path`` (mode 0644) through a temporary file in the same folder."""
+    atomic_write_text(path, json.dumps(obj, indent=2, default=str), mode=0o644)
 
 
 @dataclass(frozen=True)

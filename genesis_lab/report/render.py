@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import GenesisError, MissingDependencyError
+from genesis_lab.fileio import atomic_path, atomic_write_text
 from genesis_lab.report.collect import KINDS, Report
 
 __all__ = ["FORMATS", "render", "to_html", "to_json", "write_pdf"]
@@ -269,9 +269,8 @@ def write_pdf(report: Report, path: Path) -> Path:
                 f"{proc.stderr.strip()[-500:]}"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_target = path.with_name(f".{path.name}.tmp")
-        shutil.copyfile(out, tmp_target)
-        os.replace(tmp_target, path)
+        with atomic_path(path) as tmp_target:
+            shutil.copyfile(out, tmp_target)
     return path
 
 
@@ -288,7 +287,5 @@ def render(report: Report, fmt: str, path: Path | None = None) -> str | Path:
         return text
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
     return path

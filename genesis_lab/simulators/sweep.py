@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import os
-import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from genesis_lab.errors import ParameterError
+from genesis_lab.fileio import atomic_path
 from genesis_lab.settings import get_settings
 from genesis_lab.simulators.base import Simulator
 
@@ -203,14 +203,8 @@ def _read_cached(path: Path) -> xr.Dataset | None:
 
 def _write_cached(path: Path, ds: xr.Dataset) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nc")
-    os.close(fd)
-    try:
+    with atomic_path(path, mode=0o600) as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _evaluate(

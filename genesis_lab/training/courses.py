@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from genesis_lab.errors import AllocationError, CourseError
+from genesis_lab.fileio import atomic_path, atomic_write_text
 from genesis_lab.training.results import MARKER, read_results, write_json_atomic
 
 __all__ = [
@@ -126,10 +127,7 @@ def _path(name: str) -> Path:
 
 
 def _save(course: Course) -> None:
-    path = _path(course.name)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(course.model_dump(), sort_keys=False))
-    os.replace(tmp, path)
+    atomic_write_text(_path(course.name), yaml.safe_dump(course.model_dump(), sort_keys=False))
 
 
 def get_course(name: str) -> Course:
@@ -322,10 +320,8 @@ def assign(name: str, notebooks: Sequence[Path | str]) -> Course:
         course = get_course(name)
         target = storage_dir(course) / "assigned"
         for p in paths:
-            tmp = target / f".{p.name}.tmp"
-            shutil.copyfile(p, tmp)
-            os.chmod(tmp, 0o640)
-            os.replace(tmp, target / p.name)
+            with atomic_path(target / p.name, mode=0o640) as tmp:
+                shutil.copyfile(p, tmp)
             if p.name not in course.notebooks:
                 course.notebooks.append(p.name)
         _save(course)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from genesis_lab.fileio import atomic_write_text
 
 __all__ = ["MARKER", "read_results", "record_result", "results_dir", "write_json_atomic"]
 
@@ -21,17 +21,8 @@ MARKER = ".genesis-course.json"
 def write_json_atomic(path: Path, obj: Any, mode: int = 0o600) -> None:
     """Write ``obj`` as JSON to ``path`` through a temporary file in the same folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
+    atomic_write_text(path, text, mode=mode, fsync=True)
 
 
 def _course_marker(start: Path) -> dict[str, Any] | None:
