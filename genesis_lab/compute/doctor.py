@@ -11,7 +11,7 @@ from typing import Any
 
 from genesis_lab.compute.allocations import Allocation, get_allocation, get_allocations
 from genesis_lab.compute.commands import run_command
-from genesis_lab.compute.network import interface_for_address, interfaces, probe_tcp
+from genesis_lab.compute.network import interface_for_address, interfaces, listen_once, probe_tcp
 from genesis_lab.compute.schedulers import scheduler_config
 from genesis_lab.errors import SchedulerError
 
@@ -124,9 +124,7 @@ def _network_checks(nodes: list[str], preferred: str | None) -> list[Check]:
 def _job_probe(alloc: Allocation, address: str, timeout: float = 90) -> list[Check]:
     """Submit a tiny job that connects back to a listener on ``address`` and sends its versions."""
     import shlex
-    import socket
     import sys
-    import threading
 
     import dask
     import distributed
@@ -136,24 +134,8 @@ def _job_probe(alloc: Allocation, address: str, timeout: float = 90) -> list[Che
         return [
             Check("job on a compute node", True, f"no probe job for {alloc.scheduler}; skipped")
         ]
-    received: list[str] = []
-    with socket.socket() as server:
-        server.bind((address, 0))
-        server.listen(1)
-        server.settimeout(timeout)
-        port = server.getsockname()[1]
-
-        def accept() -> None:
-            try:
-                conn, _ = server.accept()
-                with conn:
-                    conn.settimeout(10)
-                    received.append(conn.recv(1024).decode(errors="replace"))
-            except OSError:
-                pass
-
-        listener = threading.Thread(target=accept, daemon=True)
-        listener.start()
+    with listen_once(address, timeout) as listener:
+        port = listener.port
         code = (
             "import socket, dask, distributed; "
             f"s = socket.create_connection(({address!r}, {port}), 10); "
@@ -169,15 +151,16 @@ def _job_probe(alloc: Allocation, address: str, timeout: float = 90) -> list[Che
         except SchedulerError as exc:
             return [Check("job on a compute node", False, str(exc)[:300],
                           "check the allocation's account and queue with `genesis-lab alloc show`")]  # fmt: skip
-        listener.join(10)
-    if not received:
+        sent = listener.wait(10)
+    if sent is None:
         return [Check("compute node -> this host", False,
                       f"the job ran but did not reach {address}:{port}",
                       "pick another interface (allocation `interface:`) or open the firewall")]  # fmt: skip
+    received = sent.decode(errors="replace")
     here = f"{dask.__version__} {distributed.__version__}"
     checks = [Check("compute node -> this host", True, f"a job connected to {address}:{port}")]
-    same = received[0].strip() == here
-    checks.append(Check("worker versions", same, f"compute node: dask/distributed {received[0]}; here: {here}",
+    same = received.strip() == here
+    checks.append(Check("worker versions", same, f"compute node: dask/distributed {received}; here: {here}",
                         "" if same else "run the workers in the same environment as the session"))  # fmt: skip
     return checks
 

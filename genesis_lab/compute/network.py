@@ -5,11 +5,20 @@ Used by :func:`~genesis_lab.compute.cluster` to pick ``interface`` and by ``gene
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Interface", "interface_for_address", "interfaces", "probe_tcp"]
+__all__ = [
+    "Interface",
+    "Listener",
+    "interface_for_address",
+    "interfaces",
+    "listen_once",
+    "probe_tcp",
+]
 
 
 @dataclass(frozen=True)
@@ -58,38 +67,87 @@ def interface_for_address(address: str) -> Interface | None:
     return None
 
 
+class Listener:
+    """A TCP listener that accepts one connection in a thread and keeps what it sends (1 KiB)."""
+
+    def __init__(self, server: socket.socket) -> None:
+        self.port: int = server.getsockname()[1]
+        self._server = server
+        self._conn: socket.socket | None = None
+        self._closed = False
+        self._arrived = threading.Event()
+        self._data = b""
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self._server.accept()
+        except OSError:  # timed out, or shut down by close()
+            return
+        with conn:
+            self._conn = conn
+            self._arrived.set()
+            if self._closed:
+                return
+            try:
+                conn.settimeout(self._server.gettimeout())
+                self._data = conn.recv(1024)
+            except OSError:
+                pass
+
+    def wait(self, timeout: float) -> bytes | None:
+        """What the connection sent (``b""`` if nothing), or ``None`` if none arrived in time."""
+        self._thread.join(timeout)
+        return self._data if self._arrived.is_set() else None
+
+    def close(self) -> None:
+        # close() alone would not wake a thread blocked in accept or recv, and the kernel
+        # keeps listening until that thread lets go; shutdown wakes it at once.
+        self._closed = True
+        for sock in (self._server, self._conn):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def listen_once(address: str, timeout: float) -> Iterator[Listener]:
+    """Listen on ``address`` and a free port for one connection; closed when the block ends.
+
+    ``timeout`` bounds the wait for the connection and then for its data. Binding errors
+    (an address this host does not have) raise :class:`OSError`.
+
+    >>> with listen_once("127.0.0.1", timeout=3) as listener:
+    ...     with socket.create_connection(("127.0.0.1", listener.port)) as client:
+    ...         client.sendall(b"dask 2026.8.0")
+    ...     listener.wait(3)
+    b'dask 2026.8.0'
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind((address, 0))
+        server.listen(1)
+        server.settimeout(timeout)
+        listener = Listener(server)
+        try:
+            yield listener
+        finally:
+            listener.close()
+
+
 def probe_tcp(bind_address: str, connect_address: str | None = None, timeout: float = 3.0) -> str:
     """Listen on ``bind_address``:random port and connect to it; returns "" or the error.
 
     >>> probe_tcp("127.0.0.1")
     ''
     """
-    target = connect_address or bind_address
     try:
-        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    except OSError as exc:  # pragma: no cover - no IPv4 at all
-        return str(exc)
-    accepted: list[bool] = []
-    with server:
-        try:
-            server.bind((bind_address, 0))
-            server.listen(1)
-            server.settimeout(timeout)
-            port = server.getsockname()[1]
-
-            def accept() -> None:
-                try:
-                    conn, _ = server.accept()
-                    conn.close()
-                    accepted.append(True)
-                except OSError:
-                    pass
-
-            t = threading.Thread(target=accept, daemon=True)
-            t.start()
-            with socket.create_connection((target, port), timeout=timeout):
+        with listen_once(bind_address, timeout) as listener:
+            target = connect_address or bind_address
+            with socket.create_connection((target, listener.port), timeout=timeout):
                 pass
-            t.join(timeout)
-        except OSError as exc:
-            return f"{type(exc).__name__}: {exc}"
-    return "" if accepted else f"no connection arrived on {bind_address} within {timeout:g} s"
+            arrived = listener.wait(timeout) is not None
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "" if arrived else f"no connection arrived on {bind_address} within {timeout:g} s"
