@@ -12,6 +12,7 @@ from typing import Any
 import ipywidgets as w
 
 from genesis_lab.catalog import DOMAINS, KINDS, Catalog, Entry, get_catalog
+from genesis_lab.widgets.markup import table_html
 
 __all__ = ["CatalogBrowser", "open_code"]
 
@@ -55,13 +56,9 @@ def _details_html(entry: Entry) -> str:
         ("Version", prov.version),
         ("sha256", prov.sha256 or "—"),
     ]
-    body = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{esc(k)}</th><td>{esc(str(v))}</td></tr>"
-        for k, v in rows
-    )
     return (
         f"<div class='genesis-entry'><h4>{esc(entry.title)}</h4>"
-        f"<p>{esc(entry.description)}</p><table>{body}</table></div>"
+        f"<p>{esc(entry.description)}</p>{table_html(rows)}</div>"
     )
 
 

@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from genesis_lab.errors import GenesisError
 from genesis_lab.pipelines import Challenge, Parameter, get_challenge
+from genesis_lab.widgets.markup import error_html, table_html
 
 __all__ = ["ChallengeForm", "control_for_parameter"]
 
@@ -82,9 +83,7 @@ class ChallengeForm(w.VBox):
                 self.messages[name].value = ""
             except GenesisError as exc:
                 ok = False
-                self.messages[
-                    name
-                ].value = f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(str(exc))}</span>"
+                self.messages[name].value = error_html(exc)
         return self.challenge.validate_parameters(self.values()) if ok else None
 
     def run(self) -> Any:
@@ -99,14 +98,9 @@ class ChallengeForm(w.VBox):
         try:
             self.result = run(self.challenge.id, params, force=self.force.value)
         except GenesisError as exc:
-            self.status.value = f"<span style='color:#c00'>{html.escape(str(exc))}</span>"
+            self.status.value = error_html(exc)
             return None
         origin = "from the cache" if self.result.cached else "completed"
         self.status.value = f"run {html.escape(self.result.run_id)} {origin}"
-        rows = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-            f"<td>{html.escape(str(v))}</td></tr>"
-            for k, v in self.result.metrics.items()
-        )
-        self.metrics.value = f"<table>{rows}</table>"
+        self.metrics.value = table_html(self.result.metrics.items())
         return self.result

@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from genesis_lab.errors import GenesisError
 from genesis_lab.simulators import Parameter, Simulator
+from genesis_lab.widgets.markup import error_html, table_html
 
 __all__ = ["SimulatorPanel", "control_for"]
 
@@ -111,9 +112,7 @@ class SimulatorPanel(w.VBox):
                 self.messages[name].value = ""
                 self.controls[name].remove_class("genesis-invalid")
             except GenesisError as exc:
-                self.messages[
-                    name
-                ].value = f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(str(exc))}</span>"
+                self.messages[name].value = error_html(exc)
                 self.controls[name].add_class("genesis-invalid")
         return ok if len(ok) == len(self.controls) else None
 
@@ -126,7 +125,7 @@ class SimulatorPanel(w.VBox):
         try:
             ds = self.simulator.run(params, seed=self.seed)
         except GenesisError as exc:
-            self.status.value = f"<span style='color:#c00'>{html.escape(str(exc))}</span>"
+            self.status.value = error_html(exc)
             return None
         self.runs += 1
         self.result = ds
@@ -148,13 +147,9 @@ class SimulatorPanel(w.VBox):
 
 
 def _summary_html(simulator: Simulator, ds: Any) -> str:
-    cells = []
-    for name in simulator.scalar_outputs():
-        if name in ds and ds[name].ndim == 0:
-            value = float(ds[name].values)
-            unit = ds[name].attrs.get("units", "")
-            cells.append(
-                f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th>"
-                f"<td class='genesis-out-{html.escape(name)}'>{value:.6g} {html.escape(unit)}</td></tr>"
-            )
-    return f"<table>{''.join(cells)}</table>"
+    rows = [
+        (name, f"{float(ds[name].values):.6g} {ds[name].attrs.get('units', '')}")
+        for name in simulator.scalar_outputs()
+        if name in ds and ds[name].ndim == 0
+    ]
+    return table_html(rows, value_class="genesis-out-")
