@@ -181,11 +181,12 @@ def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
     )
     if url is None:
         raise CatalogError(f"The genesis service gave no data URL for {entry.id}.")
-    settings = get_settings()
-    options = {"headers": {"Authorization": f"token {settings.hub_api_token}"}}
+    from genesis_lab.catalog.service_store import ServiceStore
+
+    token = get_settings().hub_api_token
+    assert token is not None
     return xr.open_zarr(
-        url.rstrip("/"),
-        storage_options=options,
+        ServiceStore(url, token),
         chunks=kwargs.pop("chunks", {}),
         consolidated=kwargs.pop("consolidated", None),
         **kwargs,

@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import mimetypes
+import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 from jupyterhub.services.auth import HubOAuthenticated
-from tornado import web
+from tornado import httputil, iostream, web
 
 from genesis_lab.access.policy import Decision, Identity, decide, identity_from_hub_model
 from genesis_lab.catalog.entry import DOMAINS, KINDS, MARKINGS, Entry
@@ -22,6 +25,10 @@ from genesis_lab.service.views import dcat_catalog, entry_view
 __all__ = ["HANDLERS"]
 
 NOT_FOUND_MESSAGE = "No entry with id {id!r} in the catalog."
+SENDFILE_MIN_BYTES = 1 << 20
+"""Whole-file answers at least this large go out by ``sendfile(2)`` on a closing connection;
+smaller ones through tornado on the kept-alive connection (a new connection costs more than
+copying a small file)."""
 
 
 class _Handled(Exception):
@@ -304,8 +311,45 @@ class DataHandler(GenesisHandler, web.StaticFileHandler):
         except FileNotFoundError:
             self.fail(404, "no-file", f"{entry.id} has no file {path!r}.", "not-found")
         await self.audit_in_thread("success", decision.reason, file=path)
+        if include_body and self._whole_file_wanted(target):
+            await self._send_whole_file(target)
+            return
         self.root = str(target.parent)
         await web.StaticFileHandler.get(self, target.name, include_body=include_body)
+
+    def _whole_file_wanted(self, target: Path) -> bool:
+        return (
+            self.request.version == "HTTP/1.1"
+            and "Range" not in self.request.headers
+            and target.stat().st_size >= SENDFILE_MIN_BYTES
+        )
+
+    async def _send_whole_file(self, target: Path) -> None:
+        """Answer with the file by ``sendfile(2)``: the bytes go from the page cache to the socket
+        without passing through Python (tornado writes every byte through its buffers, which
+        cost 0.65–0.9 s of CPU per GB on loopback here against 0.18 s this way).
+
+        tornado has no sendfile, so the handler takes the connection over (``detach``), writes
+        the head itself and closes the connection after the body.
+        """
+        size = target.stat().st_size
+        head = (
+            "HTTP/1.1 200 OK\r\n"
+            f"Content-Type: {mimetypes.guess_type(target.name)[0] or 'application/octet-stream'}\r\n"
+            f"Content-Length: {size}\r\n"
+            "Cache-Control: no-store\r\n"
+            f"Date: {httputil.format_timestamp(time.time())}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        stream = self.detach()
+        try:
+            await stream.write(head.encode("latin-1"))
+            with open(target, "rb") as fh:
+                await asyncio.get_running_loop().sock_sendfile(stream.socket, fh, 0, size)
+        except (OSError, iostream.StreamClosedError):
+            pass  # the client went away; its request is already audited
+        finally:
+            stream.close()
 
     async def head(self, domain: str, name: str, path: str | None = None):  # type: ignore[override]
         await self.get(domain, name, path, include_body=False)

@@ -75,3 +75,86 @@ def _iso(ts: float) -> str:
     import datetime as dt
 
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
+
+
+LARGE_ID = "semiconductors/wafer-large"
+
+
+@pytest.fixture(scope="module")
+def large_dataset(service_hub):
+    """A controlled zarr store with 2 MB chunks (sent by sendfile) and one chunk left out."""
+    import numpy as np
+    import xarray as xr
+    import yaml
+
+    store = service_hub.data_root / "site" / "wafer-large.zarr"
+    data = np.random.default_rng(7).normal(100, 1, (1024, 768))
+    xr.Dataset({"thickness": (("x", "y"), data)}).to_zarr(
+        store, mode="w", consolidated=True, zarr_format=2,
+        encoding={"thickness": {"chunks": (512, 512), "compressors": None}},
+    )  # fmt: skip
+    (store / "thickness" / "1.1").unlink()  # never written: zarr's fill value
+    entry = {
+        "id": LARGE_ID, "kind": "dataset", "domain": "semiconductors",
+        "title": "Wafer thickness map, large chunks", "description": "Synthetic.",
+        "keyword": ["wafer"], "modified": "2026-01-01", "publisher": {"name": "fab"},
+        "contactPoint": {"fn": "fab", "hasEmail": "fab@example.org"}, "license": "CC0-1.0",
+        "distribution": [{"downloadURL": "site/wafer-large.zarr", "format": "zarr"}],
+        "provenance": {"source": "synthetic", "agency": "fab", "citation": "t", "version": "1"},
+        "marking": "controlled",
+    }  # fmt: skip
+    catalog_file = service_hub.catalog_dir / "large.yaml"
+    catalog_file.write_text(yaml.safe_dump({"entries": [entry]}))
+    deadline = time.monotonic() + 30
+    while service_hub.get(f"api/catalog/{LARGE_ID}", "c-controlled").status_code != 200:
+        assert time.monotonic() < deadline, "the service never listed the new entry"
+        time.sleep(0.5)
+    yield store, data
+    catalog_file.unlink()
+
+
+def test_large_chunks_arrive_byte_exact_and_ranges_still_work(service_hub, large_dataset):
+    store, _ = large_dataset
+    on_disk = (store / "thickness" / "0.1").read_bytes()
+    assert len(on_disk) == 512 * 512 * 8
+    path = f"api/data/{LARGE_ID}/thickness/0.1"
+    whole = service_hub.get(path, "c-controlled", direct=True)
+    assert whole.status_code == 200 and whole.content == on_disk
+    assert whole.headers["Content-Length"] == str(len(on_disk))
+    assert whole.headers["Cache-Control"] == "no-store"
+    assert whole.headers["Connection"] == "close"  # the sendfile answer
+    part = service_hub.get(path, "c-controlled", headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206 and part.content == on_disk[1000:2000]
+    denied = service_hub.get(path, "vetted", direct=True)
+    assert denied.status_code == 403 and on_disk[:4096] not in denied.content
+
+
+def test_sdk_reads_large_chunks_and_fill_values(service_hub, large_dataset, as_session):
+    import numpy as np
+
+    import genesis_lab as gl
+
+    _, data = large_dataset
+    as_session("c-controlled")
+    ds = gl.open_dataset(LARGE_ID)
+    values = ds["thickness"].values
+    np.testing.assert_array_equal(values[:512], data[:512])
+    np.testing.assert_array_equal(values[512:, :512], data[512:, :512])
+    assert np.isnan(values[512:, 512:]).all()  # the missing chunk reads as the fill value
+
+
+def test_a_revocation_mid_read_stops_the_next_chunk(service_hub, large_dataset, as_session):
+    """Chunks read after the clearance is withdrawn are refused with the service's reason,
+    never turned into fill values."""
+    import genesis_lab as gl
+    from genesis_lab.errors import AccessDeniedError
+
+    user = "sdk-revokee"
+    service_hub.hub_api("POST", f"/users/{user}")
+    service_hub.set_groups(user, ["vetted", "clearance-controlled"])
+    as_session(user)
+    ds = gl.open_dataset(LARGE_ID)
+    assert float(ds["thickness"][0, 0]) > 0
+    service_hub.set_groups(user, ["vetted"])
+    with pytest.raises(AccessDeniedError, match="clearance"):
+        ds["thickness"][600, 10].values  # noqa: B018
