@@ -29,6 +29,7 @@ c.GenesisAuthenticator.open_signup = False
 c.GenesisAuthenticator.minimum_password_length = plan.site.minimum_password_length
 c.GenesisAuthenticator.check_common_password = True
 c.GenesisAuthenticator.clearance_groups = plan.clearance_groups
+c.GenesisAuthenticator.vetted_group = plan.vetted_group
 c.GenesisAuthenticator.first_admin_hash_file = plan.first_admin_hash_file
 # a centre's login instead (hub.authenticator: oauth; needs `pip install oauthenticator`)
 c.OAuthenticator.client_id = plan.site.oauth.client_id

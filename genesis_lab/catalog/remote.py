@@ -72,7 +72,9 @@ def _request(settings: Settings, path: str) -> tuple[int, Any]:
 
 
 def _entry(view: dict[str, Any]) -> Entry:
-    data = {k: v for k, v in view.items() if k not in {"accessLevel", "access", "served"}}
+    data = {
+        k: v for k, v in view.items() if k not in {"accessLevel", "access", "served", "zarr_format"}
+    }
     dists = []
     for d in view.get("distribution", []):
         dists.append(
@@ -91,6 +93,7 @@ def _entry(view: dict[str, Any]) -> Entry:
             "may_read": bool(access.get("may_read")),
             "reason": str(access.get("reason", "")),
             "served": bool(view.get("served", False)),
+            "zarr_format": view.get("zarr_format"),
         }
     }
     return entry_from_mapping(data, source="genesis service")
@@ -185,6 +188,8 @@ def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
 
     token = get_settings().hub_api_token
     assert token is not None
+    if info.get("zarr_format") in (2, 3):
+        kwargs.setdefault("zarr_format", info["zarr_format"])
     return xr.open_zarr(
         ServiceStore(url, token),
         chunks=kwargs.pop("chunks", {}),

@@ -105,7 +105,14 @@ class HubPlan:
             for marking, group in self.clearance_groups.items()
         }
         groups[CLEARANCE_OFFICERS] = {"users": [], "properties": {}}
+        if self.vetted_group:
+            groups[self.vetted_group] = {"users": [], "properties": {"vetted": True}}
         return groups
+
+    @property
+    def vetted_group(self) -> str:
+        """The hub group of approved users, which the genesis service reads as vetting."""
+        return self.settings.vetted_group or ""
 
     @property
     def load_roles(self) -> list[dict[str, Any]]:
@@ -141,11 +148,7 @@ class HubPlan:
             return None
         from genesis_lab.service.hubconfig import genesis_service
 
-        svc = genesis_service(settings=self.settings)
-        if self.site.authenticator == "native":
-            # approval gates every login and so every token: each hub user is a vetted one
-            svc["environment"]["GENESIS_VETTED_GROUP"] = ""
-        return svc
+        return genesis_service(settings=self.settings)
 
     @property
     def scheduler_service(self) -> dict[str, Any]:

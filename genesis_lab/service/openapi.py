@@ -91,6 +91,16 @@ def openapi_document(prefix: str = "/services/genesis/") -> dict[str, Any]:
                             },
                         },
                         "distribution": {"type": "array", "items": {"type": "object"}},
+                        "served": {
+                            "type": "boolean",
+                            "description": "Whether the service serves files for this entry "
+                            "(only present when the caller may read it)",
+                        },
+                        "zarr_format": {
+                            "type": "integer",
+                            "enum": [2, 3],
+                            "description": "The zarr format of a served zarr store",
+                        },
                     },
                 },
             },

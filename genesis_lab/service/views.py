@@ -12,7 +12,7 @@ from typing import Any
 from genesis_lab.access.policy import Decision
 from genesis_lab.catalog.entry import Entry
 
-__all__ = ["DCAT_CONFORMS_TO", "dcat_catalog", "entry_view", "service_distributions"]
+__all__ = ["DCAT_CONFORMS_TO", "dcat_catalog", "entry_view", "service_distributions", "zarr_format"]
 
 DCAT_CONFORMS_TO = "https://project-open-data.cio.gov/v1.1/schema"
 _MEDIA = {
@@ -63,6 +63,22 @@ def service_distributions(entry: Entry, store: Path | None, base_url: str) -> li
     return out
 
 
+def zarr_format(store: Path | None) -> int | None:
+    """2 or 3 when ``store`` is a zarr store of that format (told to the SDK, so opening does not
+    probe for the other format's metadata over the wire); None otherwise.
+
+    >>> zarr_format(None) is None
+    True
+    """
+    if store is None or not store.is_dir():
+        return None
+    if (store / "zarr.json").is_file():
+        return 3
+    if (store / ".zgroup").is_file() or (store / ".zmetadata").is_file():
+        return 2
+    return None
+
+
 def entry_view(
     entry: Entry, decision: Decision, store: Path | None, base_url: str
 ) -> dict[str, Any]:
@@ -82,6 +98,9 @@ def entry_view(
     if decision.may_read:
         data["distribution"] = service_distributions(entry, store, base_url)
         data["served"] = store is not None
+        fmt = zarr_format(store)
+        if fmt is not None:
+            data["zarr_format"] = fmt
     return data
 
 

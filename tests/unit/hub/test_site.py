@@ -69,4 +69,6 @@ def test_the_shipped_site_file_is_valid(monkeypatch):
     assert plan.spawner_environment == {
         "GENESIS_SERVICE_URL": "http://127.0.0.1:10101/services/genesis/"
     }
-    assert services["genesis"]["environment"]["GENESIS_VETTED_GROUP"] == ""  # approval gates login
+    # approval is membership of the vetted group, which the service reads on every request
+    assert "GENESIS_VETTED_GROUP" not in services["genesis"]["environment"]
+    assert plan.vetted_group == "vetted" and plan.load_groups["vetted"]["users"] == []
