@@ -10,6 +10,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesis_lab.catalog.catalog import Catalog
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SERVICE_KEY",
     "RemoteCatalog",
+    "download_remote_files",
     "is_remote_entry",
     "open_remote_dataset",
     "remote_catalog",
@@ -155,6 +157,51 @@ def is_remote_entry(entry: Entry) -> bool:
     return SERVICE_KEY in entry.options
 
 
+def _data_url(entry: Entry) -> str:
+    url = next(
+        (
+            d.access_url or d.download_url
+            for d in entry.distribution
+            if d.access_url or d.download_url
+        ),
+        None,
+    )
+    if url is None:
+        raise CatalogError(f"The genesis service gave no data URL for {entry.id}.")
+    return url
+
+
+def download_remote_files(entry: Entry, dest: Path) -> list[Path]:
+    """Copy every file the service serves for ``entry`` into the folder ``dest`` (for small
+    assets such as a model's card and weights); each file is written atomically.
+
+    Raises :class:`AccessDeniedError` with the service's reason when the caller may not read it.
+
+    >>> download_remote_files(entry, Path("model"))  # doctest: +SKIP
+    """
+    from genesis_lab.catalog.service_store import ServiceStore
+    from genesis_lab.fileio import atomic_write_bytes
+
+    info = entry.options[SERVICE_KEY]
+    if not info["may_read"]:
+        raise AccessDeniedError(f"{entry.id}: {info['reason']}")
+    if not info["served"]:
+        raise CatalogError(f"The genesis service serves no files for {entry.id}.")
+    token = get_settings().hub_api_token
+    assert token is not None
+    store = ServiceStore(_data_url(entry), token)
+    written = []
+    for key in store.files():
+        parts = key.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise CatalogError(f"The genesis service listed an unsafe file name {key!r}")
+        target = dest.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, store.read_file(key))
+        written.append(target)
+    return written
+
+
 def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
     """Open a remote entry's data lazily through the service (only chunks read are fetched).
 
@@ -174,16 +221,7 @@ def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
         raise CatalogError(f"The genesis service serves no files for {entry.id}.")
     import xarray as xr
 
-    url = next(
-        (
-            d.access_url or d.download_url
-            for d in entry.distribution
-            if d.access_url or d.download_url
-        ),
-        None,
-    )
-    if url is None:
-        raise CatalogError(f"The genesis service gave no data URL for {entry.id}.")
+    url = _data_url(entry)
     from genesis_lab.catalog.service_store import ServiceStore
 
     token = get_settings().hub_api_token

@@ -184,6 +184,13 @@ class ServiceStore(Store):
             raise AccessDeniedError(f"{self.url}{key}: {message}")
         raise CatalogError(f"The genesis service answered {status} for {self.url}{key}: {message}")
 
+    def read_file(self, key: str) -> bytes:
+        """The whole file ``key``; :class:`CatalogError` if the service has no such file."""
+        data = self._fetch(key)
+        if data is None:
+            raise CatalogError(f"The genesis service has no file {key!r} under {self.url}")
+        return bytes(data)
+
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="genesis-data")
@@ -201,7 +208,8 @@ class ServiceStore(Store):
     ) -> list[Buffer | None]:
         return list(await asyncio.gather(*(self.get(k, prototype, r) for k, r in key_ranges)))
 
-    def _listing(self) -> list[str]:
+    def files(self) -> list[str]:
+        """The relative paths of the files the service serves for this entry (asked once)."""
         if self._files is None:
             status, resp = self._request(self._path.rstrip("/"), None)
             raw = resp.read()
@@ -219,14 +227,14 @@ class ServiceStore(Store):
         return self._files
 
     async def exists(self, key: str) -> bool:
-        return key in await self._in_thread(self._listing)
+        return key in await self._in_thread(self.files)
 
     async def list(self) -> AsyncIterator[str]:
-        for key in await self._in_thread(self._listing):
+        for key in await self._in_thread(self.files):
             yield key
 
     async def list_prefix(self, prefix: str) -> AsyncIterator[str]:
-        for key in await self._in_thread(self._listing):
+        for key in await self._in_thread(self.files):
             if key.startswith(prefix):
                 yield key
 
@@ -234,7 +242,7 @@ class ServiceStore(Store):
         prefix = prefix.rstrip("/")
         start = f"{prefix}/" if prefix else ""
         seen: set[str] = set()
-        for key in await self._in_thread(self._listing):
+        for key in await self._in_thread(self.files):
             if key.startswith(start):
                 child = key[len(start) :].split("/", 1)[0]
                 if child not in seen:

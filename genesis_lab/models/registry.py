@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from genesis_lab.catalog import Entry, entry_from_mapping, get_catalog, load_plugin
+from genesis_lab.catalog.remote import is_remote_entry
 from genesis_lab.errors import ModelError
 from genesis_lab.models.card import ModelCard
 
@@ -102,6 +103,8 @@ def load_model(model_id: str) -> Any:
     'melt_pool_width'
     """
     entry = get_catalog().get(model_id, kind="model")
+    if is_remote_entry(entry):
+        return _load_remote_model(entry)
     if entry.loader:
         return load_plugin("model", entry.loader).load(entry)
     path = entry.options.get("path")
@@ -114,6 +117,30 @@ def load_model(model_id: str) -> Any:
         raise ModelError(
             f"model {model_id}: the catalog records sha256 {entry.provenance.sha256[:16]}... but "
             f"the card at {path} records {model.card.model_sha256[:16]}...; refusing to use it"
+        )
+    return model
+
+
+def _load_remote_model(entry: Entry) -> Any:
+    """In a hub session: the service decides; a site model's files come through it."""
+    from genesis_lab.catalog.remote import SERVICE_KEY, download_remote_files
+    from genesis_lab.errors import AccessDeniedError
+    from genesis_lab.models.store import load_model_dir
+
+    info = entry.options[SERVICE_KEY]
+    if not info["may_read"]:
+        raise AccessDeniedError(f"{entry.id}: {info['reason']}")
+    if not info["served"]:
+        if not entry.loader:
+            raise ModelError(f"the genesis service serves no files for model {entry.id}")
+        return load_plugin("model", entry.loader).load(entry)
+    with tempfile.TemporaryDirectory(prefix="genesis-model-") as tmp:
+        download_remote_files(entry, Path(tmp))
+        model = load_model_dir(tmp)
+    if entry.provenance.sha256 and entry.provenance.sha256 != model.card.model_sha256:
+        raise ModelError(
+            f"model {entry.id}: the catalog records sha256 {entry.provenance.sha256[:16]}... but "
+            f"the files served record {model.card.model_sha256[:16]}...; refusing to use it"
         )
     return model
 

@@ -16,7 +16,7 @@ from typing import Any
 from genesis_lab.access.audit import AuditLog, default_log_path
 from genesis_lab.catalog.catalog import Catalog, load_catalog
 from genesis_lab.catalog.entry import Entry
-from genesis_lab.service.store import dataset_store
+from genesis_lab.service.store import dataset_store, model_store
 from genesis_lab.settings import Settings
 
 __all__ = ["ServiceState"]
@@ -56,9 +56,12 @@ class ServiceState:
     def store_of(self, entry: Entry) -> Path | None:
         """The folder or file the service serves for ``entry`` (None: nothing to serve)."""
         if entry.id not in self._stores:
-            self._stores[entry.id] = (
-                dataset_store(entry, self.data_root) if entry.kind == "dataset" else None
-            )
+            if entry.kind == "dataset":
+                self._stores[entry.id] = dataset_store(entry, self.data_root)
+            elif entry.kind == "model" and entry.options.get("path"):
+                self._stores[entry.id] = model_store(entry, self.data_root)
+            else:
+                self._stores[entry.id] = None
         return self._stores[entry.id]
 
     async def append_audit(self, record: dict[str, Any]) -> None:

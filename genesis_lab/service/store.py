@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 
 from genesis_lab.catalog.entry import Entry
 
-__all__ = ["UnsafePathError", "dataset_store", "resolve_file", "store_files"]
+__all__ = ["UnsafePathError", "dataset_store", "model_store", "resolve_file", "store_files"]
 
 
 class UnsafePathError(ValueError):
@@ -47,6 +47,22 @@ def dataset_store(entry: Entry, data_root: Path) -> Path | None:
             resolved = local.resolve()
             if resolved.is_relative_to(root) and resolved.exists():
                 return resolved
+    return None
+
+
+def model_store(entry: Entry, data_root: Path) -> Path | None:
+    """The resolved folder of a model registered on this site (``options["path"]``), if it lies
+    inside ``data_root``; shipped models live in the package and are not served.
+
+    >>> model_store.__name__
+    'model_store'
+    """
+    local = _local_path(str(entry.options.get("path", "")), data_root)
+    if local is None:
+        return None
+    resolved = local.resolve()
+    if resolved.is_dir() and resolved.is_relative_to(data_root.resolve()):
+        return resolved
     return None
 
 

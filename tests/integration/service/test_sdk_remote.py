@@ -158,3 +158,58 @@ def test_a_revocation_mid_read_stops_the_next_chunk(service_hub, large_dataset, 
     service_hub.set_groups(user, ["vetted"])
     with pytest.raises(AccessDeniedError, match="clearance"):
         ds["thickness"][600, 10].values  # noqa: B018
+
+
+@pytest.fixture(scope="module")
+def site_models(service_hub):
+    """Two models registered on the hub's site, marked controlled and proprietary."""
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    from genesis_lab.models import train
+    from genesis_lab.models.registry import entry_for_card
+
+    df = pd.DataFrame({"x": np.linspace(0, 1, 40)})
+    df["y"] = 3 * df.x + 1
+    ids, files = {}, []
+    for marking in ("controlled", "proprietary"):
+        model = train(df, "y", ["x"], kind="linear", model_id=f"semiconductors/line-{marking}")
+        folder = service_hub.data_root / "models" / "semiconductors" / f"line-{marking}"
+        model.save(folder)
+        entry = entry_for_card(model.card, source=str(folder), options={"path": str(folder)},
+                               marking=marking)  # fmt: skip
+        path = service_hub.catalog_dir / f"model-{marking}.yaml"
+        data = entry.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                exclude={"source_file"})  # fmt: skip
+        path.write_text(yaml.safe_dump({"entries": [data]}))
+        ids[marking] = model.id
+        files.append(path)
+    deadline = time.monotonic() + 30
+    while service_hub.get(f"api/catalog/{ids['controlled']}", "c-controlled").status_code != 200:
+        assert time.monotonic() < deadline, "the service never listed the models"
+        time.sleep(0.5)
+    yield ids
+    for path in files:
+        path.unlink()
+
+
+def test_load_model_goes_through_the_service(service_hub, site_models, as_session):
+    import genesis_lab as gl
+    from genesis_lab.errors import AccessDeniedError, UnknownAssetError
+
+    as_session("c-controlled")
+    model = gl.load_model(site_models["controlled"])
+    assert round(float(model.predict({"x": [0.5]})[0]), 6) == 2.5
+    listing = service_hub.get(f"api/data/{site_models['controlled']}", "c-controlled").json()
+    assert sorted(listing["files"]) == ["card.json", "model.skops"]
+    shipped = gl.load_model("advanced-manufacturing/melt-pool-width-gp")  # public, from the package
+    assert shipped.card.target == "melt_pool_width"
+
+    as_session("vetted")  # vetted, no clearance: listed, refused with the reason
+    with pytest.raises(AccessDeniedError, match="clearance"):
+        gl.load_model(site_models["controlled"])
+    with pytest.raises(UnknownAssetError):  # proprietary: as if it did not exist
+        gl.load_model(site_models["proprietary"])
+    r = service_hub.get(f"api/data/{site_models['controlled']}/model.skops", "vetted")
+    assert r.status_code == 403
