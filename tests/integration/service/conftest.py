@@ -1,4 +1,5 @@
-"""Fixtures of the genesis service tests: a real hub running the service (see svc_hub.py)."""
+"""Fixtures of the genesis service tests: the project's shared hub, which runs the service, with
+the test users and datasets (see svc_hub.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from svc_hub import USERS, ServiceHub, start_service_hub
+from svc_hub import USERS, ServiceHub, serve_test_datasets
 
 
 @pytest.fixture(scope="session")
-def service_hub(tmp_path_factory) -> Iterator[ServiceHub]:
-    """The hub with the genesis service, users of every kind and four marked datasets."""
-    running = start_service_hub(tmp_path_factory.mktemp("genesis-service-hub"))
+def service_hub(hub) -> Iterator[ServiceHub]:
+    """The shared hub with users of every kind and four marked datasets."""
+    running = serve_test_datasets(hub)
     yield running
-    try:
-        for user in USERS:
-            running.hub_api("DELETE", f"/users/{user}/server")
-    finally:
-        running.stop()
+    for user in USERS:
+        running.hub_api("DELETE", f"/users/{user}/server")

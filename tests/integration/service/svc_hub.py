@@ -1,19 +1,11 @@
-"""A real JupyterHub + configurable-http-proxy with the genesis service as a hub-managed service.
-
-Users and tokens are made through the hub's REST API with an admin service token; four datasets
-(one per marking) are small zarr stores under the data root. Shared by the service tests.
+"""The genesis service as the project's own hub runs it (``genesis-lab hub``: nativeauthenticator,
+configurable-http-proxy, the service and its roles from the hub plan), set up for the service
+tests: users of every kind made through the hub's REST API with the first admin's token, and four
+datasets (one per marking), small zarr stores under the hub's data root.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import secrets
-import shutil
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +13,7 @@ from typing import Any
 
 import requests
 import yaml
-from fixtures.net import free_port
-from realparts import require
-
-REPO = Path(__file__).resolve().parents[3]
-PROXY = REPO / ".proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+from fixtures.hub import RunningHub, _shutdown, start_hub
 
 MARKINGS = ("public", "controlled", "proprietary", "export-controlled")
 DATASETS = {m: f"semiconductors/wafer-{m}" for m in MARKINGS}
@@ -99,44 +87,58 @@ def make_datasets(data_root: Path, catalog_dir: Path) -> dict[str, bytes]:
 
 @dataclass
 class ServiceHub:
-    """The running hub and service, with REST helpers."""
+    """The running project hub seen from the service tests, with REST helpers."""
 
-    base: Path
-    port: int
-    service_port: int
-    admin_token: str
-    data_root: Path
-    state_dir: Path
-    catalog_dir: Path
+    hub: RunningHub
     chunks: dict[str, bytes]
     secret_path: Path
-    env: dict[str, str]
-    proc: subprocess.Popen | None = None
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.hub.url
+
+    @property
+    def port(self) -> int:
+        return self.hub.port
+
+    @property
+    def service_port(self) -> int:
+        return int(yaml.safe_load(self.hub.site_file.read_text())["service"]["port"])
 
     @property
     def service_url(self) -> str:
-        """Through the proxy, as users reach it."""
+        """Through the proxy, as browsers reach it."""
         return f"{self.url}/services/genesis/"
 
     @property
     def direct_url(self) -> str:
-        """The service's own port (same routes, no proxy)."""
+        """The service's own port (same routes, no proxy), as sessions reach it."""
         return f"http://127.0.0.1:{self.service_port}/services/genesis/"
+
+    @property
+    def home(self) -> Path:
+        return self.hub.base / "home"
+
+    @property
+    def data_root(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    @property
+    def catalog_dir(self) -> Path:
+        """The site's catalog folder, which the service re-reads every few seconds."""
+        return self.home / "catalog"
 
     @property
     def audit_path(self) -> Path:
         return self.state_dir / "audit" / "audit.jsonl"
 
     def hub_api(self, method: str, path: str, **kw: Any) -> requests.Response:
-        r = requests.request(method, f"{self.url}/hub/api{path}",
-                             headers={"Authorization": f"token {self.admin_token}"},
-                             timeout=30, **kw)  # fmt: skip
-        return r
+        return self.hub.api(method, path, self.hub.ensure_admin_token(), **kw)
 
     def new_token(self, user: str, **body: Any) -> str:
         r = self.hub_api("POST", f"/users/{user}/tokens", json={"note": "genesis tests", **body})
@@ -164,137 +166,39 @@ class ServiceHub:
         for g in set(groups) - set(current):
             self.hub_api("POST", f"/groups/{g}/users", json={"users": [user]}).raise_for_status()
 
-    def start(self, config: Path, timeout: float = 60) -> None:
-        with open(self.base / "hub.log", "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(config)],
-                cwd=self.base, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hub exited:\n{self.log()[-4000:]}")
-            try:
-                hub_ok = requests.get(f"{self.url}/hub/health", timeout=2).status_code == 200
-                svc = requests.get(f"{self.direct_url}api/catalog", timeout=2).status_code
-                if hub_ok and svc == 401:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"hub/service not up in {timeout}s:\n{self.log()[-4000:]}")
-
     def log(self) -> str:
-        return (self.base / "hub.log").read_text(errors="replace")
+        return self.hub.log()
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-        pid = self.base / "proxy.pid"
-        if pid.exists():
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid.read_text()), signal.SIGTERM)
-        self.proc = None
+        _shutdown(self.hub)
+
+
+def serve_test_datasets(hub: RunningHub, timeout: float = 30) -> ServiceHub:
+    """Put the test datasets and users on a running project hub; returns once the service lists
+    the datasets."""
+    svc_hub = ServiceHub(hub=hub, chunks={}, secret_path=hub.base / "secret.txt")
+    svc_hub.secret_path.write_bytes(SECRET)
+    svc_hub.chunks = make_datasets(svc_hub.data_root, svc_hub.catalog_dir)
+    # a symlink inside a readable store that points out of the data root
+    leak = svc_hub.data_root / "site" / "wafer-public.zarr" / "leak"
+    if not leak.is_symlink():
+        leak.symlink_to(svc_hub.secret_path)
+    for user, groups in USERS.items():
+        if "vetted" in groups:  # signed up and approved: approval puts them in the vetted group
+            page = hub.signup(user)
+            assert "sent to the admin" in page.text, page.text[-1500:]
+            hub.approve(user)
+        r = svc_hub.hub_api("POST", f"/users/{user}")  # unvetted: known to the hub, never approved
+        assert r.status_code in (201, 409), r.text
+        svc_hub.set_groups(user, groups)
+    deadline = time.monotonic() + timeout
+    while svc_hub.get(f"api/catalog/{DATASETS['public']}", "vetted").status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the service never listed the test datasets:\n{hub.log()[-3000:]}")
+        time.sleep(0.3)
+    return svc_hub
 
 
 def start_service_hub(base: Path) -> ServiceHub:
-    require(PROXY.exists() or shutil.which("configurable-http-proxy") is not None,
-            "configurable-http-proxy", "run `make proxy`")  # fmt: skip
-    from genesis_lab.service.hubconfig import (
-        genesis_custom_scopes,
-        genesis_roles,
-        genesis_service,
-        session_environment,
-    )
-    from genesis_lab.settings import load_settings
-
-    base.mkdir(parents=True, exist_ok=True)
-    home = base / "genesis-home"
-    data_root = home / "data"
-    catalog_dir = base / "catalog"
-    chunks = make_datasets(data_root, catalog_dir)
-    secret = base / "secret.txt"
-    secret.write_bytes(SECRET)
-    # a symlink inside a readable store that points out of the data root
-    (data_root / "site" / "wafer-public.zarr" / "leak").symlink_to(secret)
-    settings = load_settings(home=home, catalog_paths=[catalog_dir], challenge_paths=[])
-    port, hub_port, proxy_api, service_port = (free_port() for _ in range(4))
-    admin_token = secrets.token_hex(32)
-    service = genesis_service(port=service_port, settings=settings)
-    service["environment"]["GENESIS_CHALLENGE_PATHS"] = ""
-    url = f"http://127.0.0.1:{port}/"
-    config = {
-        "bind_url": url,
-        "hub_port": hub_port,
-        "proxy_api": f"http://127.0.0.1:{proxy_api}",
-        "proxy_cmd": [str(PROXY) if PROXY.exists() else "configurable-http-proxy"],
-        "base": str(base),
-        "services": [{"name": "tester", "api_token": admin_token}, service],
-        "roles": [
-            *genesis_roles(),
-            {
-                "name": "tester",
-                "services": ["tester"],
-                "scopes": [
-                    "admin:users",
-                    "admin:groups",
-                    "tokens",
-                    "list:users",
-                    "admin:servers",
-                    "access:servers",
-                    "access:services",
-                ],
-            },
-        ],
-        "custom_scopes": genesis_custom_scopes(),
-        "groups": sorted({g for gs in USERS.values() for g in gs}),
-        "users": sorted(USERS),
-        "session_env": {**session_environment(url), **service["environment"]},
-        "singleuser": str(Path(sys.executable).parent / "jupyterhub-singleuser"),
-    }
-    cfg = base / "jupyterhub_config.py"
-    cfg.write_text(
-        "import json\n"
-        f"k = json.loads({json.dumps(json.dumps(config))})\n"
-        "c = get_config()  # noqa: F821\n"
-        "c.JupyterHub.bind_url = k['bind_url']\n"
-        "c.JupyterHub.hub_ip = '127.0.0.1'\n"
-        "c.JupyterHub.hub_port = k['hub_port']\n"
-        "c.ConfigurableHTTPProxy.api_url = k['proxy_api']\n"
-        "c.ConfigurableHTTPProxy.command = k['proxy_cmd']\n"
-        "c.ConfigurableHTTPProxy.pid_file = k['base'] + '/proxy.pid'\n"
-        "c.JupyterHub.db_url = 'sqlite:///' + k['base'] + '/hub.sqlite'\n"
-        "c.JupyterHub.cookie_secret_file = k['base'] + '/cookie_secret'\n"
-        "c.JupyterHub.authenticator_class = 'null'\n"
-        "c.Authenticator.allow_all = True\n"
-        "c.JupyterHub.spawner_class = 'simple'\n"
-        "c.Spawner.cmd = [k['singleuser']]\n"
-        "c.Spawner.args = ['--allow-root']\n"
-        "c.Spawner.environment = k['session_env']\n"
-        "c.Spawner.notebook_dir = k['base']\n"
-        "c.Spawner.default_url = '/lab'\n"
-        "c.JupyterHub.services = k['services']\n"
-        "c.JupyterHub.load_roles = k['roles']\n"
-        "c.JupyterHub.custom_scopes = k['custom_scopes']\n"
-        "c.JupyterHub.load_groups = {g: {'users': []} for g in k['groups']}\n"
-    )
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GENESIS_", "JUPYTERHUB_", "PYTEST_"))}  # fmt: skip
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    hub = ServiceHub(
-        base=base, port=port, service_port=service_port, admin_token=admin_token,
-        data_root=data_root, state_dir=home / "state", catalog_dir=catalog_dir, chunks=chunks,
-        secret_path=secret, env=env,
-    )  # fmt: skip
-    hub.start(cfg)
-    for user, groups in USERS.items():
-        hub.hub_api("POST", f"/users/{user}").raise_for_status()
-        hub.set_groups(user, groups)
-    return hub
+    """A project hub of its own with the test datasets (for benchmarks); ``stop()`` ends it."""
+    return serve_test_datasets(start_hub(base))

@@ -1,5 +1,7 @@
 """The policy matrix over real HTTP: 4 markings x 5 users x 5 request kinds, from the test process
-(through the proxy) and from inside each user's kernel in a hub-spawned session (through the SDK).
+(through the proxy) and from inside each approved user's kernel in a session the project hub
+spawned (through the SDK, at the service URL sessions are given). The unvetted user, never
+approved, gets no session at all.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import time
 
 import pytest
 from svc_hub import CLEARED, DATASETS, MARKINGS, USERS
+
+KERNEL_USERS = sorted(u for u, groups in USERS.items() if "vetted" in groups)
 
 pytestmark = pytest.mark.hub
 
@@ -151,12 +155,13 @@ KERNEL_CODE = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def sessions(service_hub):
-    """One hub-spawned session per user (spawned together), stopped afterwards."""
-    for user in USERS:
-        r = service_hub.hub_api("POST", f"/users/{user}/server")
+    """One hub-spawned session per approved user (spawned together), stopped afterwards."""
+    for user in KERNEL_USERS:
+        r = service_hub.hub_api("POST", f"/users/{user}/server",
+                                json={"allocation": "open-local", "memory": "512MiB"})  # fmt: skip
         assert r.status_code in (201, 202), r.text
     deadline = time.monotonic() + 180
-    pending = set(USERS)
+    pending = set(KERNEL_USERS)
     while pending and time.monotonic() < deadline:
         for user in list(pending):
             model = service_hub.hub_api("GET", f"/users/{user}").json()
@@ -166,8 +171,16 @@ def sessions(service_hub):
         time.sleep(0.5)
     assert not pending, f"sessions not ready: {pending}\n{service_hub.log()[-3000:]}"
     yield
-    for user in USERS:
+    for user in KERNEL_USERS:
         service_hub.hub_api("DELETE", f"/users/{user}/server")
+
+
+def test_an_unvetted_user_gets_no_kernel_at_all(service_hub):
+    """Approval gates sessions on this hub, so the unvetted row of the kernel matrix is empty:
+    the hub refuses the session before any code could ask the service."""
+    r = service_hub.hub_api("POST", "/users/unvetted/server",
+                            json={"allocation": "open-local", "memory": "512MiB"})  # fmt: skip
+    assert r.status_code == 403 and "not been approved" in r.json()["message"]
 
 
 def run_in_kernel(service_hub, user: str, code: str) -> str:
@@ -196,7 +209,7 @@ def run_in_kernel(service_hub, user: str, code: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("user", sorted(USERS))
+@pytest.mark.parametrize("user", KERNEL_USERS)
 def test_matrix_from_inside_a_kernel(service_hub, sessions, user):
     import numpy as np
     import xarray as xr
