@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -17,7 +17,17 @@ from genesis_lab.catalog.entry import Entry, entry_from_mapping
 from genesis_lab.catalog.registry import GROUPS, plugin_entries
 from genesis_lab.errors import EntryValidationError
 
-__all__ = ["challenge_entries", "plugin_source", "yaml_file_entries", "yaml_folder_entries"]
+if TYPE_CHECKING:
+    from genesis_lab.settings import Settings
+
+__all__ = [
+    "challenge_entries",
+    "plugin_source",
+    "source_files",
+    "sources_fingerprint",
+    "yaml_file_entries",
+    "yaml_folder_entries",
+]
 
 CHALLENGE_PUBLISHER = {"name": "Genesis Mission"}
 CHALLENGE_CONTACT = {"fn": "Genesis Mission help desk", "hasEmail": "help@genesis-lab.invalid"}
@@ -67,6 +77,41 @@ def yaml_folder_entries(
             continue
         for path in sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")]):
             yield from yaml_file_entries(path, errors)
+
+
+def source_files(settings: Settings) -> list[Path]:
+    """The site files the catalog is read from (YAML catalogs and challenge specs), sorted.
+
+    >>> from genesis_lab.settings import get_settings
+    >>> isinstance(source_files(get_settings()), list)
+    True
+    """
+    files: list[Path] = []
+    for folder in [*settings.catalog_paths, settings.user_catalog_dir]:
+        if folder is not None and folder.is_dir():
+            files += [*folder.rglob("*.yaml"), *folder.rglob("*.yml")]
+    for folder in settings.challenge_paths:
+        if folder.is_dir():
+            files += folder.glob("*/challenge.yaml")
+    return sorted(files)
+
+
+def sources_fingerprint(settings: Settings) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a catalog file is added, removed or edited: each file's path, size and
+    modification time. Cheap enough to check on every request (``stat`` calls only).
+
+    >>> from genesis_lab.settings import get_settings
+    >>> sources_fingerprint(get_settings()) == sources_fingerprint(get_settings())
+    True
+    """
+    out = []
+    for path in source_files(settings):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 def challenge_entries(

@@ -1,26 +1,99 @@
-"""Hub authentication for the service: JupyterHub's ``HubOAuth``, asked afresh on every request.
+"""Hub authentication for the service: JupyterHub's ``HubOAuth``, asked afresh for every request.
 
 ``HubAuth`` caches the hub's answer per token (five minutes by default, and ``0`` means forever);
 the service never uses that cache, so a group removed from a user counts on their next request,
 whatever token they hold.
+
+Requests that arrive together with one token share hub lookups, but never one that started
+before they arrived: while a lookup is running, newcomers wait for the next one, which starts
+when it ends and answers all of them. A revocation finished before a request arrived is therefore
+always seen, and eight chunk requests at once cost the hub two lookups instead of eight (each is
+~10 ms of the hub's single thread here; ``benchmarks/bench_service.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from jupyterhub.services.auth import HubOAuth
 
 from genesis_lab.settings import Settings
 
-__all__ = ["FreshHubOAuth", "make_hub_auth"]
+__all__ = ["FreshHubOAuth", "FreshLookups", "make_hub_auth"]
+
+
+class FreshLookups:
+    """Coalesce concurrent lookups per key without ever answering from a lookup older than the
+    request.
+
+    >>> import asyncio
+    >>> calls = []
+    >>> async def fetch(key):
+    ...     calls.append(key); await asyncio.sleep(0.01); return len(calls)
+    >>> async def main():
+    ...     lookups = FreshLookups()
+    ...     return await asyncio.gather(*(lookups.get("t", fetch) for _ in range(5)))
+    >>> asyncio.run(main()), len(calls)
+    ([1, 2, 2, 2, 2], 2)
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Any, asyncio.Future] = {}
+        self._queued: dict[Any, asyncio.Future] = {}
+
+    async def get(self, key: Any, fetch: Callable[[Any], Awaitable[Any]]) -> Any:
+        if key not in self._running:
+            return await asyncio.shield(self._start(key, fetch))
+        queued = self._queued.get(key)
+        if queued is None:
+            queued = self._queued[key] = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(queued)
+
+    def _start(self, key: Any, fetch: Callable[[Any], Awaitable[Any]]) -> asyncio.Future:
+        task = asyncio.ensure_future(fetch(key))
+        self._running[key] = task
+        task.add_done_callback(lambda done: self._next(key, fetch, done))
+        return task
+
+    def _next(self, key: Any, fetch: Callable[[Any], Awaitable[Any]], done: asyncio.Future) -> None:
+        del self._running[key]
+        queued = self._queued.pop(key, None)
+        if queued is None:
+            return
+        task = self._start(key, fetch)
+
+        def settle(finished: asyncio.Future) -> None:
+            if queued.done():
+                return
+            if finished.cancelled():
+                queued.cancel()
+            elif finished.exception() is not None:
+                queued.set_exception(finished.exception())
+            else:
+                queued.set_result(finished.result())
+
+        task.add_done_callback(settle)
 
 
 class FreshHubOAuth(HubOAuth):
-    """``HubOAuth`` that asks the hub about the token on every request (no cached answers)."""
+    """``HubOAuth`` that asks the hub about the token for every request (no cached answers)."""
+
+    _lookups: FreshLookups | None = None
 
     def user_for_token(self, token, use_cache=True, session_id="", *, sync=True):  # type: ignore[override]
-        return super().user_for_token(token, use_cache=False, session_id=session_id, sync=sync)
+        if sync:
+            return super().user_for_token(token, use_cache=False, session_id=session_id, sync=True)
+        if self._lookups is None:
+            self._lookups = FreshLookups()
+
+        async def fetch(key: tuple[str, str]) -> Any:
+            return await super(FreshHubOAuth, self).user_for_token(
+                key[0], use_cache=False, session_id=key[1], sync=False
+            )
+
+        return self._lookups.get((token, session_id), fetch)
 
 
 def make_hub_auth(settings: Settings, **overrides: Any) -> FreshHubOAuth:

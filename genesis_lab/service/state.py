@@ -1,6 +1,7 @@
 """What the service's handlers share: settings, the hub client, the audit log, the catalog.
 
-The catalog is re-read from its sources at most every ``service.catalog_ttl`` seconds (default 5).
+The catalog is re-read when one of its site files is added, removed or edited; the files are
+looked at (``stat`` only) at most every ``service.catalog_check_interval`` seconds (default 1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from genesis_lab.access.audit import AuditLog, default_log_path
 from genesis_lab.catalog.catalog import Catalog, load_catalog
 from genesis_lab.catalog.entry import Entry
+from genesis_lab.catalog.sources import sources_fingerprint
 from genesis_lab.service.store import dataset_store, model_store
 from genesis_lab.settings import Settings
 
@@ -37,19 +39,27 @@ class ServiceState:
         self.data_root: Path = settings.data_root
         prefix = settings.service_prefix
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
-        self.catalog_ttl = float(settings.service.get("catalog_ttl", 5))
+        self.catalog_check_interval = float(settings.service.get("catalog_check_interval", 1))
         self._catalog: Catalog | None = None
-        self._loaded_at = 0.0
+        self._checked_at = 0.0
+        self._fingerprint: tuple = ()
         self._stores: dict[str, Path | None] = {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="genesis-runs")
-        self._audit_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genesis-audit")
+        self._audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-audit")
+        self._audit_queue: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._audit_writing = False
+        self._audit_task: asyncio.Future | None = None
 
     def catalog(self) -> Catalog:
         """The local catalog (never the remote one: the service *is* the remote)."""
         now = time.monotonic()
-        if self._catalog is None or now - self._loaded_at > self.catalog_ttl:
+        if self._catalog is not None and now - self._checked_at < self.catalog_check_interval:
+            return self._catalog
+        self._checked_at = now
+        fingerprint = sources_fingerprint(self.settings)
+        if self._catalog is None or fingerprint != self._fingerprint:
             self._catalog = load_catalog(self.settings, warn=False)
-            self._loaded_at = now
+            self._fingerprint = fingerprint
             self._stores = {}
         return self._catalog
 
@@ -65,9 +75,38 @@ class ServiceState:
         return self._stores[entry.id]
 
     async def append_audit(self, record: dict[str, Any]) -> None:
-        """Append an audit record from a worker thread; returns once it is on disk."""
+        """Append an audit record from a worker thread; returns once it is on disk.
+
+        Records that arrive while a write is under way go to disk together in the next one
+        (group commit: one ``fdatasync`` for all of them, ~4 ms each on this disk otherwise).
+        """
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._audit_pool, functools.partial(self.audit.append, **record))
+        done = loop.create_future()
+        self._audit_queue.append((record, done))
+        if not self._audit_writing:
+            self._audit_writing = True
+            self._audit_task = asyncio.ensure_future(self._write_audit_queue())
+        await done
+
+    async def _write_audit_queue(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._audit_queue:
+                batch, self._audit_queue = self._audit_queue, []
+                try:
+                    await loop.run_in_executor(
+                        self._audit_pool, self.audit.append_many, [r for r, _ in batch]
+                    )
+                except Exception as exc:  # every waiter fails closed with the cause
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._audit_writing = False
 
     async def run_in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()

@@ -225,3 +225,39 @@ def test_cli_uses_state_dir_by_default(genesis_home):
     assert (genesis_home / "state" / "audit" / "audit.jsonl").exists()
     out = run_cli("verify", "--json")
     assert out.returncode == 0 and json.loads(out.stdout)["records"] == 2
+
+
+def test_group_commit_chains_like_single_appends(tmp_path):
+    log = AuditLog(tmp_path / "audit.jsonl")
+    write(log, 3)
+    item = dict(event_type="data.read", where="/d", source="::1", outcome="success",
+                identity="ada", dataset="a/b", file="x/0.0")  # fmt: skip
+    out = log.append_many([item] * 5)
+    write(log, 2)
+    assert [r["seq"] for r in out] == [3, 4, 5, 6, 7]
+    assert [r["seq"] for r in log.records()] == list(range(10))
+    assert out[1]["prev_hash"] == out[0]["hash"] and out[0]["file"] == "x/0.0"
+    assert verify(log.path).ok
+    with pytest.raises(ValueError, match="outcome='maybe'"):
+        log.append_many([item, {**item, "outcome": "maybe"}])
+    assert len(list(log.records())) == 10  # a bad record in a batch writes none of it
+
+
+def test_the_services_concurrent_appends_all_reach_the_log_in_one_chain(tmp_path):
+    import asyncio
+
+    from genesis_lab.service.state import ServiceState
+    from genesis_lab.settings import load_settings
+
+    state = ServiceState(load_settings(home=tmp_path), hub_auth=None,
+                         audit=AuditLog(tmp_path / "audit.jsonl"))  # fmt: skip
+
+    async def main() -> None:
+        await asyncio.gather(*(state.append_audit(dict(
+            event_type="data.read", where=f"/d/{i}", source="::1", outcome="success",
+            identity="ada", dataset="a/b")) for i in range(60)))  # fmt: skip
+
+    asyncio.run(main())
+    records = list(state.audit.records())
+    assert sorted(r["where"] for r in records) == sorted(f"/d/{i}" for i in range(60))
+    assert verify(state.audit.path).ok
