@@ -18,7 +18,8 @@ __all__ = ["POLICIES", "Policy", "Suggestion", "make_policy"]
 
 POLICIES = {
     "bayes": "Bayesian optimisation: optuna GPSampler (Matern-5/2 GP, log-EI); batches by "
-    "constant liar or q-batch log-EI; options: deterministic_objective=True for noise-free "
+    "one global log-EI point and local ones around the best (trust-region), Kriging believer, "
+    "q-batch log-EI or constant liar; options: deterministic_objective=True for noise-free "
     "experiments, n_startup_trials, batch_strategy",
     "random": "uniform random search (optuna RandomSampler)",
     "grid": "full-factorial grid in a seeded random order",

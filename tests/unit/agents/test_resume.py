@@ -10,6 +10,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 SCRIPT = textwrap.dedent(
     """
     import json, sys, time
@@ -23,20 +25,20 @@ SCRIPT = textwrap.dedent(
         time.sleep(0.15)
         return {"y": (p["x"] - 0.3) ** 2}
 
-    c = Campaign({"x": (0.0, 1.0)}, "y", "random", budget=int(sys.argv[2]), batch_size=2,
-                 experiment=experiment, name="killed", seed=7)
+    c = Campaign({"x": (0.0, 1.0)}, "y", sys.argv[3], budget=int(sys.argv[2]),
+                 batch_size=int(sys.argv[4]), experiment=experiment, name="killed", seed=7)
     c.run()
     print("done", len(c.trials))
     """
 )
 
 
-def _run(tmp_path, budget, env):
+def _run(tmp_path, budget, env, policy, batch_size):
     script = tmp_path / "campaign.py"
     script.write_text(SCRIPT)
     calls = tmp_path / "calls.jsonl"
     return subprocess.Popen(
-        [sys.executable, str(script), str(calls), str(budget)],
+        [sys.executable, str(script), str(calls), str(budget), policy, str(batch_size)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -44,13 +46,16 @@ def _run(tmp_path, budget, env):
     )
 
 
-def test_sigkill_then_resume_runs_only_the_unfinished_trials(tmp_path, genesis_home):
+@pytest.mark.parametrize(("policy", "batch_size"), [("random", 2), ("bayes", 4)])
+def test_sigkill_then_resume_runs_only_the_unfinished_trials(
+    tmp_path, genesis_home, policy, batch_size
+):
     env = {**os.environ, "GENESIS_HOME": str(genesis_home)}
     budget = 14
     trials_file = genesis_home / "state" / "campaigns" / "killed" / "trials.jsonl"
     calls_file = tmp_path / "calls.jsonl"
 
-    proc = _run(tmp_path, budget, env)
+    proc = _run(tmp_path, budget, env, policy, batch_size)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if trials_file.exists() and len(trials_file.read_text().splitlines()) >= 5:
@@ -65,7 +70,7 @@ def test_sigkill_then_resume_runs_only_the_unfinished_trials(tmp_path, genesis_h
     assert 5 <= n_before < budget
     calls_before = len(calls_file.read_text().splitlines())
 
-    proc = _run(tmp_path, budget, env)
+    proc = _run(tmp_path, budget, env, policy, batch_size)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert out.strip() == f"done {budget}"
