@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import ModelError
+from genesis_lab.fileio import atomic_write_text
 
 __all__ = ["ModelCard"]
 
@@ -66,15 +65,7 @@ class ModelCard:
         """Write ``card.json`` atomically."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "card.json"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".card.", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh, indent=2, sort_keys=False)
-                fh.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n")
         return path
 
     @classmethod

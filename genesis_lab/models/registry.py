@@ -4,7 +4,6 @@ and ``register_model`` for models trained in a session (written to the site cata
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 from genesis_lab.catalog import Entry, entry_from_mapping, get_catalog, load_plugin
 from genesis_lab.catalog.remote import is_remote_entry
 from genesis_lab.errors import ModelError
+from genesis_lab.fileio import atomic_write_text
 from genesis_lab.models.card import ModelCard
 
 __all__ = ["ModelPlugin", "entry_for_card", "load_model", "register_model"]
@@ -171,9 +171,6 @@ def register_model(model: Any, *, marking: str = "public", overwrite: bool = Fal
     )
     yaml_path.parent.mkdir(parents=True, exist_ok=True)
     data = entry.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"source_file"})
-    fd, tmp = tempfile.mkstemp(dir=yaml_path.parent, prefix=".model.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        yaml.safe_dump(data, fh, sort_keys=False)
-    os.replace(tmp, yaml_path)
+    atomic_write_text(yaml_path, yaml.safe_dump(data, sort_keys=False))
     get_catalog.cache_clear()
     return entry

@@ -7,11 +7,10 @@ Loading refuses a file whose sha256 differs from its card, or that holds any typ
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from genesis_lab.errors import MissingDependencyError, ModelError
+from genesis_lab.fileio import atomic_path
 from genesis_lab.models.card import ModelCard
 
 __all__ = ["ALLOWED_TYPES", "load_model_dir", "save_model"]
@@ -60,9 +59,7 @@ def save_model(model, folder: Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / model.card.model_file
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model.", suffix=".skops")
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         sio.dump(model.estimator, tmp)
         untrusted = sio.get_untrusted_types(file=tmp)
         bad = sorted(set(untrusted) - ALLOWED_TYPES)
@@ -71,12 +68,8 @@ def save_model(model, folder: Path) -> Path:
                 f"model {model.id} holds types {bad} that loading would refuse; "
                 "use a learner from genesis_lab.models.train.KINDS"
             )
-        model.card.model_sha256 = _sha256(Path(tmp))
+        model.card.model_sha256 = _sha256(tmp)
         model.card.trusted_types = sorted(untrusted)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     model.card.save(folder)
     return folder
 
