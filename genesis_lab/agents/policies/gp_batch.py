@@ -7,14 +7,15 @@ believes its posterior mean at the points already chosen (Kriging believer, with
 threshold raised to the best believed value). The box has half-width 0.2 times each parameter's
 lengthscale over their geometric mean, in the unit cube. ``believer`` is the same without the box.
 
-Measured on Hartmann-6, batches of 4, regret @48 evaluations, median of seeds 0..9
-(sequential GPSampler 0.0071): trust-region 0.00063, believer 0.014, liar-worst 0.030 [#6],
-liar-mean 0.030, pending (GPSampler's q-batch log-EI) 0.15 [#6]; on seeds 10..29 trust-region
-0.0025 vs sequential 0.011. Branin @32 in batches of 4: trust-region 9.5e-5, pending 0.0056,
-liar-worst 0.099, sequential 0.00034. Rejected on Hartmann-6 @48 (seeds 0..9): local
-penalisation 0.031, Thompson sampling 0.018-0.023, believer without the raised threshold 0.31,
-the posterior-mean argmax as a batch member 0.16-0.21, boxes of half-width 0.05 / 0.1 / 0.4
-(0.0098 / 0.0027 / 0.0054 over seeds 0..29, against 0.0012 for 0.2).
+Measured (benchmarks/bench_agents.py and a prototype of the same code), Hartmann-6 in batches of
+4, regret @48 evaluations, median of seeds 0..9: sequential GPSampler 0.0071, trust-region 0.0011,
+believer 0.014, liar-mean 0.030, liar-worst 0.031, liar-best 0.047, pending (GPSampler's q-batch
+log-EI over running trials) 0.15; seeds 10..29: trust-region 0.0049, sequential 0.011. Branin @32
+in batches of 4, seeds 0..9: trust-region 0.00019, believer 0.0037, pending 0.0056, liar-mean
+0.028, liar-worst 0.099, sequential 0.00034. Tried and dropped (Hartmann-6 @48, seeds 0..9):
+local penalisation 0.031, Thompson sampling 0.018-0.023, the believer without the raised
+threshold 0.31, the posterior-mean argmax as a batch member 0.16-0.21. The box's half-width was
+chosen on seeds 0..29: 0.05 / 0.1 / 0.2 / 0.4 gave 0.0098 / 0.0027 / 0.0012 / 0.0054.
 
 This module uses optuna's private ``optuna._gp`` package, so the ``agents`` extra pins optuna 5.0.
 """

@@ -17,7 +17,7 @@ from genesis_lab.agents.policies.base import Suggestion
 from genesis_lab.agents.space import Space
 from genesis_lab.errors import CampaignError, MissingDependencyError
 
-__all__ = ["BATCH_STRATEGIES", "OptunaPolicy"]
+__all__ = ["BATCH_STRATEGIES", "DEFAULT_BATCH_STRATEGY", "OptunaPolicy"]
 
 BATCH_STRATEGIES = ("trust-region", "believer", "pending", "liar-worst", "liar-mean", "liar-best")
 """How ``bayes`` proposes a batch. ``trust-region`` (the default) and ``believer`` fit GPSampler's
@@ -26,8 +26,9 @@ without constraints; with several objectives or constraints they fall back to ``
 ``pending`` lets GPSampler see the running trials (its greedy q-batch log-EI). ``liar-*`` is the
 constant liar: each point is proposed in a copy of the study and told a fake value (the worst,
 mean or best seen) before the next; one objective. Regret @48 on Hartmann-6 in batches of 4,
-median of seeds 0..9 (sequential 0.0071): trust-region 0.00063, believer 0.014, liar-mean
-0.030, pending 0.15 (the other figures are in ``gp_batch`` and benchmarks/bench_agents.py)."""
+median of seeds 0..9 (sequential 0.0071): trust-region 0.0011, believer 0.014, liar-mean 0.030,
+liar-worst 0.031, liar-best 0.047, pending 0.15 (more in ``gp_batch``, and bench_agents.py)."""
+DEFAULT_BATCH_STRATEGY = "trust-region"
 _LIARS = ("liar-worst", "liar-mean", "liar-best")
 
 
@@ -77,7 +78,7 @@ class OptunaPolicy:
         **options: Any,
     ) -> None:
         optuna = _optuna()
-        self.batch_strategy = options.pop("batch_strategy", "trust-region")
+        self.batch_strategy = options.pop("batch_strategy", DEFAULT_BATCH_STRATEGY)
         if self.batch_strategy not in BATCH_STRATEGIES:
             raise CampaignError(
                 f"batch_strategy={self.batch_strategy!r} is not known; allowed values: "
