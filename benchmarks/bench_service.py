@@ -112,28 +112,34 @@ def main() -> None:
             ds["thickness"].data.sum().compute(num_workers=8)
 
         os.environ["JUPYTERHUB_API_TOKEN"] = token
-        timings = {}
-        for where, url in (("service", hub.direct_url), ("proxy", hub.service_url)):
+        timings, ratios = {}, {}
+        # sessions are given the service's own address (as they are the hub API's); browsers
+        # and anything outside reach it through configurable-http-proxy
+        for where, url, pairs in (("service", hub.direct_url, 15), ("proxy", hub.service_url, 5)):
             os.environ["GENESIS_SERVICE_URL"] = url
             reset_settings()
             through_service()  # warm: imports, connection pool
             timings[where], timings[f"direct-{where}"] = interleaved(
-                through_service, direct, pairs=5
+                through_service, direct, pairs=pairs
+            )
+            ratios[where] = median(
+                [d / s for d, s in zip(timings[f"direct-{where}"], timings[where], strict=True)]
             )
         del os.environ["GENESIS_SERVICE_URL"], os.environ["JUPYTERHUB_API_TOKEN"]
         reset_settings()
         mb = 200.0
-        t_direct = median(timings["direct-service"] + timings["direct-proxy"])
-        ratio = t_direct / median(timings["service"])
+        t_direct = median(timings["direct-service"])
         claim(
             "zarr read through the service / direct from disk (throughput)",
-            ratio,
+            ratios["service"],
             0.5,
             op=">=",
-            details=f"service at its hub URL {mb / median(timings['service']):.0f} MB/s, "
-            f"through configurable-http-proxy {mb / median(timings['proxy']):.0f} MB/s "
-            f"({t_direct / median(timings['proxy']):.2f}x), direct {mb / t_direct:.0f} MB/s; "
-            "200 MB, 8 chunks of 25 MB, 8 dask threads both ways, token check + policy + audit per chunk",
+            details=f"median of 15 interleaved pairs, open_dataset included; service at the "
+            f"address sessions get {mb / median(timings['service']):.0f} MB/s, direct "
+            f"{mb / t_direct:.0f} MB/s; through configurable-http-proxy (browsers, outside) "
+            f"{mb / median(timings['proxy']):.0f} MB/s ({ratios['proxy']:.2f}x, 5 pairs); "
+            "200 MB, 8 chunks of 25 MB, 8 dask threads both ways, token check + policy + audit "
+            "per chunk",
         )
 
         lat, errors = asyncio.run(_concurrent_catalog(hub.service_url + "api/catalog", token, 200))

@@ -27,6 +27,7 @@ __all__ = [
     "download_remote_files",
     "is_remote_entry",
     "open_remote_dataset",
+    "open_remote_dataset_by_id",
     "remote_catalog",
     "service_configured",
 ]
@@ -234,3 +235,37 @@ def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
         consolidated=kwargs.pop("consolidated", None),
         **kwargs,
     )
+
+
+def open_remote_dataset_by_id(
+    catalog: RemoteCatalog, dataset_id: str, **kwargs: Any
+) -> tuple[Entry, xr.Dataset]:
+    """The service's current entry for ``dataset_id`` and its data, opened lazily.
+
+    When this session's snapshot already says the data are readable, the entry is asked afresh
+    while the store's metadata are read (two round trips at once, not one after the other); the
+    service decides on each data request anyway, so a refusal since the snapshot still stops the
+    opening with its reason.
+    """
+    snapshot = catalog.entries.get(dataset_id)
+    if (
+        snapshot is None
+        or snapshot.kind != "dataset"
+        or not snapshot.options[SERVICE_KEY]["may_read"]
+        or not snapshot.options[SERVICE_KEY]["served"]
+    ):
+        entry = catalog.get(dataset_id, kind="dataset")
+        return entry, open_remote_dataset(entry, **kwargs)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="genesis-entry") as pool:
+        fresh = pool.submit(catalog.get, dataset_id, "dataset")
+        try:
+            ds = open_remote_dataset(snapshot, **kwargs)
+        except (AccessDeniedError, CatalogError):
+            fresh.result()  # the service's own answer (unknown id, refusal) comes first
+            raise
+        entry = fresh.result()
+    if not entry.options[SERVICE_KEY]["may_read"]:
+        raise AccessDeniedError(f"{entry.id}: {entry.options[SERVICE_KEY]['reason']}")
+    return entry, ds

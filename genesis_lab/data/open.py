@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from genesis_lab.catalog import get_catalog, load_plugin
-from genesis_lab.catalog.remote import is_remote_entry, open_remote_dataset
+from genesis_lab.catalog.remote import (
+    RemoteCatalog,
+    is_remote_entry,
+    open_remote_dataset,
+    open_remote_dataset_by_id,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -19,8 +24,13 @@ def open_dataset(dataset_id: str, **kwargs: Any) -> xr.Dataset:
     >>> import genesis_lab as gl
     >>> ds = gl.open_dataset("nuclear-energy/neutron-scattering-lengths")  # doctest: +SKIP
     """
-    entry = get_catalog().get(dataset_id, kind="dataset")
-    if is_remote_entry(entry):  # inside a hub session: through the genesis service
+    catalog = get_catalog()
+    if isinstance(catalog, RemoteCatalog):  # inside a hub session: through the genesis service
+        entry, ds = open_remote_dataset_by_id(catalog, dataset_id, **kwargs)
+        ds.attrs.update(entry.attrs())
+        return ds
+    entry = catalog.get(dataset_id, kind="dataset")
+    if is_remote_entry(entry):
         ds = open_remote_dataset(entry, **kwargs)
     elif entry.loader:
         ds = load_plugin("dataset", entry.loader).open(entry, **kwargs)

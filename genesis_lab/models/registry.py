@@ -112,11 +112,15 @@ def load_model(model_id: str) -> Any:
         raise ModelError(f"catalog entry {model_id!r} names neither a loader nor a model path")
     from genesis_lab.models.store import load_model_dir
 
-    model = load_model_dir(path)
+    return _as_catalogued(entry, load_model_dir(path), f"the card at {path}")
+
+
+def _as_catalogued(entry: Entry, model: Any, where: str) -> Any:
+    """``model``, if its weights are those the catalog entry records."""
     if entry.provenance.sha256 and entry.provenance.sha256 != model.card.model_sha256:
         raise ModelError(
-            f"model {model_id}: the catalog records sha256 {entry.provenance.sha256[:16]}... but "
-            f"the card at {path} records {model.card.model_sha256[:16]}...; refusing to use it"
+            f"model {entry.id}: the catalog records sha256 {entry.provenance.sha256[:16]}... but "
+            f"{where} records {model.card.model_sha256[:16]}...; refusing to use it"
         )
     return model
 
@@ -137,12 +141,7 @@ def _load_remote_model(entry: Entry) -> Any:
     with tempfile.TemporaryDirectory(prefix="genesis-model-") as tmp:
         download_remote_files(entry, Path(tmp))
         model = load_model_dir(tmp)
-    if entry.provenance.sha256 and entry.provenance.sha256 != model.card.model_sha256:
-        raise ModelError(
-            f"model {entry.id}: the catalog records sha256 {entry.provenance.sha256[:16]}... but "
-            f"the files served record {model.card.model_sha256[:16]}...; refusing to use it"
-        )
-    return model
+    return _as_catalogued(entry, model, "the files served")
 
 
 def register_model(model: Any, *, marking: str = "public", overwrite: bool = False) -> Entry:

@@ -5,10 +5,11 @@ the service never uses that cache, so a group removed from a user counts on thei
 whatever token they hold.
 
 Requests that arrive together with one token share hub lookups, but never one that started
-before they arrived: while a lookup is running, newcomers wait for the next one, which starts
-when it ends and answers all of them. A revocation finished before a request arrived is therefore
-always seen, and eight chunk requests at once cost the hub two lookups instead of eight (each is
-~10 ms of the hub's single thread here; ``benchmarks/bench_service.py``).
+before they arrived: requests arriving within 2 ms share the lookup that starts after them, and
+while a lookup is running newcomers wait for the next one, which starts when it ends. A
+revocation finished before a request arrived is therefore always seen, and eight chunk requests
+sent at once cost the hub one lookup instead of eight (each is ~10 ms of the hub's single
+thread here; ``benchmarks/bench_service.py``).
 """
 
 from __future__ import annotations
@@ -28,53 +29,57 @@ class FreshLookups:
     """Coalesce concurrent lookups per key without ever answering from a lookup older than the
     request.
 
+    A request joins the lookup that has not started yet; the next lookup starts ``window``
+    seconds after the first request waiting for it arrived (requests sent together arrive within
+    a millisecond or two), or as soon as the running one ends.
+
     >>> import asyncio
     >>> calls = []
     >>> async def fetch(key):
     ...     calls.append(key); await asyncio.sleep(0.01); return len(calls)
     >>> async def main():
     ...     lookups = FreshLookups()
-    ...     return await asyncio.gather(*(lookups.get("t", fetch) for _ in range(5)))
+    ...     first = await asyncio.gather(*(lookups.get("t", fetch) for _ in range(5)))
+    ...     return first, await lookups.get("t", fetch)
     >>> asyncio.run(main()), len(calls)
-    ([1, 2, 2, 2, 2], 2)
+    (([1, 1, 1, 1, 1], 2), 2)
     """
 
-    def __init__(self) -> None:
-        self._running: dict[Any, asyncio.Future] = {}
-        self._queued: dict[Any, asyncio.Future] = {}
+    def __init__(self, window: float = 0.002) -> None:
+        self.window = window
+        self._waiting: dict[Any, asyncio.Future] = {}
+        self._running: set[Any] = set()
+        self._tasks: set[asyncio.Future] = set()
 
     async def get(self, key: Any, fetch: Callable[[Any], Awaitable[Any]]) -> Any:
-        if key not in self._running:
-            return await asyncio.shield(self._start(key, fetch))
-        queued = self._queued.get(key)
-        if queued is None:
-            queued = self._queued[key] = asyncio.get_running_loop().create_future()
-        return await asyncio.shield(queued)
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            loop = asyncio.get_running_loop()
+            waiting = self._waiting[key] = loop.create_future()
+            if key not in self._running:
+                loop.call_later(self.window, self._start, key, fetch)
+        return await asyncio.shield(waiting)
 
-    def _start(self, key: Any, fetch: Callable[[Any], Awaitable[Any]]) -> asyncio.Future:
+    def _start(self, key: Any, fetch: Callable[[Any], Awaitable[Any]]) -> None:
+        waiting = self._waiting.pop(key)
+        self._running.add(key)
         task = asyncio.ensure_future(fetch(key))
-        self._running[key] = task
-        task.add_done_callback(lambda done: self._next(key, fetch, done))
-        return task
+        self._tasks.add(task)
 
-    def _next(self, key: Any, fetch: Callable[[Any], Awaitable[Any]], done: asyncio.Future) -> None:
-        del self._running[key]
-        queued = self._queued.pop(key, None)
-        if queued is None:
-            return
-        task = self._start(key, fetch)
+        def finished(done: asyncio.Future) -> None:
+            self._tasks.discard(done)
+            self._running.discard(key)
+            if not waiting.done():
+                if done.cancelled():
+                    waiting.cancel()
+                elif done.exception() is not None:
+                    waiting.set_exception(done.exception())
+                else:
+                    waiting.set_result(done.result())
+            if key in self._waiting:  # arrived while this lookup ran: theirs starts now
+                self._start(key, fetch)
 
-        def settle(finished: asyncio.Future) -> None:
-            if queued.done():
-                return
-            if finished.cancelled():
-                queued.cancel()
-            elif finished.exception() is not None:
-                queued.set_exception(finished.exception())
-            else:
-                queued.set_result(finished.result())
-
-        task.add_done_callback(settle)
+        task.add_done_callback(finished)
 
 
 class FreshHubOAuth(HubOAuth):

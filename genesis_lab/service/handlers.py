@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import mimetypes
+import os
+import select
 import time
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,10 +26,30 @@ from genesis_lab.service.views import dcat_catalog, entry_view
 __all__ = ["HANDLERS"]
 
 NOT_FOUND_MESSAGE = "No entry with id {id!r} in the catalog."
+SEND_TIMEOUT_S = 120.0
 SENDFILE_MIN_BYTES = 1 << 20
 """Whole-file answers at least this large go out by ``sendfile(2)`` on a closing connection;
 smaller ones through tornado on the kept-alive connection (a new connection costs more than
 copying a small file)."""
+
+
+def send_file(out_fd: int, in_fd: int, size: int, timeout: float) -> None:
+    """``sendfile(2)`` all of ``in_fd`` to the non-blocking socket ``out_fd``, waiting for room
+    with ``poll``; run in a worker thread, so several files go out at once while the event loop
+    goes on answering other requests. Raises ``TimeoutError`` if the client stops reading."""
+    poller = select.poll()
+    poller.register(out_fd, select.POLLOUT)
+    offset = 0
+    while offset < size:
+        try:
+            sent = os.sendfile(out_fd, in_fd, offset, size - offset)
+        except BlockingIOError:
+            if not poller.poll(timeout * 1000):
+                raise TimeoutError(f"the client read nothing for {timeout:.0f} s") from None
+            continue
+        if sent == 0:
+            raise BrokenPipeError("the file ended early or the client went away")
+        offset += sent
 
 
 class _Handled(Exception):
@@ -345,7 +366,9 @@ class DataHandler(GenesisHandler, web.StaticFileHandler):
         try:
             await stream.write(head.encode("latin-1"))
             with open(target, "rb") as fh:
-                await asyncio.get_running_loop().sock_sendfile(stream.socket, fh, 0, size)
+                await self.state.run_data_io(
+                    send_file, stream.socket.fileno(), fh.fileno(), size, SEND_TIMEOUT_S
+                )
         except (OSError, iostream.StreamClosedError):
             pass  # the client went away; its request is already audited
         finally:

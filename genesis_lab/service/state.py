@@ -45,6 +45,7 @@ class ServiceState:
         self._fingerprint: tuple = ()
         self._stores: dict[str, Path | None] = {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="genesis-runs")
+        self._data_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="genesis-data")
         self._audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-audit")
         self._audit_queue: list[tuple[dict[str, Any], asyncio.Future]] = []
         self._audit_writing = False
@@ -107,6 +108,10 @@ class ServiceState:
                             done.set_result(None)
         finally:
             self._audit_writing = False
+
+    async def run_data_io(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run blocking data I/O (a file sent to a client) in the data threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._data_pool, fn, *args)
 
     async def run_in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()

@@ -70,3 +70,19 @@ def test_register_model_then_load_it_from_the_catalog(model):
     )
     with pytest.raises(ModelError, match="already in the catalog"):
         register_model(model)
+
+
+def test_weights_other_than_the_catalogued_ones_are_refused(model, tmp_path):
+    """A registered model whose folder was replaced by another model (card and weights agree
+    with each other) no longer matches the sha256 in its catalog entry."""
+    from genesis_lab.catalog import get_catalog
+    from genesis_lab.models import register_model
+
+    entry = register_model(model)
+    df = pd.DataFrame({"x": np.linspace(0, 1, 20), "z": np.linspace(1, 0, 20) ** 2})
+    df["y"] = df.x + 3 * df.z
+    other = gl.train(df, "y", kind="linear", model_id=model.id)
+    other.save(entry.options["path"])
+    get_catalog.cache_clear()
+    with pytest.raises(ModelError, match="catalog records sha256 .* refusing to use it"):
+        gl.load_model(model.id)
