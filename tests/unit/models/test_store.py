@@ -84,5 +84,5 @@ def test_weights_other_than_the_catalogued_ones_are_refused(model, tmp_path):
     other = gl.train(df, "y", kind="linear", model_id=model.id)
     other.save(entry.options["path"])
     get_catalog.cache_clear()
-    with pytest.raises(ModelError, match="catalog records sha256 .* refusing to use it"):
+    with pytest.raises(ModelError, match=r"catalog records sha256 .* refusing to use it"):
         gl.load_model(model.id)
