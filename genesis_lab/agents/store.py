@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import CampaignError
+from genesis_lab.fileio import atomic_write_text
 
 __all__ = ["CampaignStore", "campaigns_root", "list_campaigns"]
 
@@ -75,16 +75,8 @@ class CampaignStore:
     def write_spec(self, spec: dict[str, Any]) -> None:
         """Write the spec atomically (temp file in the same folder, then ``os.replace``)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".campaign.", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(spec, fh, indent=2, default=str)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.spec_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = json.dumps(spec, indent=2, default=str)
+        atomic_write_text(self.spec_path, text, mode=0o600, fsync=True)
 
     def trials(self) -> list[dict[str, Any]]:
         """Every complete record; a last line cut short by a crash is ignored."""
