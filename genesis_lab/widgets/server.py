@@ -18,6 +18,7 @@ from tornado import web
 
 from genesis_lab.catalog import get_catalog
 from genesis_lab.errors import GenesisError
+from genesis_lab.fileio import atomic_path
 from genesis_lab.settings import get_settings
 
 _RUNS: dict[str, dict[str, Any]] = {}
@@ -82,9 +83,8 @@ def open_challenge(challenge_id: str, root_dir: Path) -> str:
     target = target_dir / notebooks[0].name
     if not target.exists():
         target_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".ipynb.tmp")
-        shutil.copyfile(notebooks[0], tmp)
-        tmp.replace(target)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(notebooks[0], tmp)
     return str(target.relative_to(root_dir))
 
 
