@@ -21,6 +21,8 @@ from genesis_lab.settings import Settings, get_settings
 if TYPE_CHECKING:
     import xarray as xr
 
+    from genesis_lab.catalog.service_store import ServiceStore
+
 __all__ = [
     "SERVICE_KEY",
     "RemoteCatalog",
@@ -172,6 +174,21 @@ def _data_url(entry: Entry) -> str:
     return url
 
 
+def _service_store(entry: Entry) -> ServiceStore:
+    """The files the service serves for a readable ``entry``, read with this session's token."""
+    from genesis_lab.catalog.service_store import ServiceStore
+
+    token = get_settings().hub_api_token
+    assert token is not None
+    return ServiceStore(_data_url(entry), token)
+
+
+def _check_readable(entry: Entry) -> None:
+    info = entry.options[SERVICE_KEY]
+    if not info["may_read"]:
+        raise AccessDeniedError(f"{entry.id}: {info['reason']}")
+
+
 def download_remote_files(entry: Entry, dest: Path) -> list[Path]:
     """Copy every file the service serves for ``entry`` into the folder ``dest`` (for small
     assets such as a model's card and weights); each file is written atomically.
@@ -180,17 +197,12 @@ def download_remote_files(entry: Entry, dest: Path) -> list[Path]:
 
     >>> download_remote_files(entry, Path("model"))  # doctest: +SKIP
     """
-    from genesis_lab.catalog.service_store import ServiceStore
     from genesis_lab.fileio import atomic_write_bytes
 
-    info = entry.options[SERVICE_KEY]
-    if not info["may_read"]:
-        raise AccessDeniedError(f"{entry.id}: {info['reason']}")
-    if not info["served"]:
+    _check_readable(entry)
+    if not entry.options[SERVICE_KEY]["served"]:
         raise CatalogError(f"The genesis service serves no files for {entry.id}.")
-    token = get_settings().hub_api_token
-    assert token is not None
-    store = ServiceStore(_data_url(entry), token)
+    store = _service_store(entry)
     written = []
     for key in store.files():
         parts = key.split("/")
@@ -210,9 +222,8 @@ def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
     Entries the service lists without serving files (package-shipped data) are opened by their
     loader plugin in this process.
     """
+    _check_readable(entry)
     info = entry.options[SERVICE_KEY]
-    if not info["may_read"]:
-        raise AccessDeniedError(f"{entry.id}: {info['reason']}")
     if not info["served"]:
         if entry.loader:
             from genesis_lab.catalog.registry import load_plugin
@@ -222,15 +233,10 @@ def open_remote_dataset(entry: Entry, **kwargs: Any) -> xr.Dataset:
         raise CatalogError(f"The genesis service serves no files for {entry.id}.")
     import xarray as xr
 
-    url = _data_url(entry)
-    from genesis_lab.catalog.service_store import ServiceStore
-
-    token = get_settings().hub_api_token
-    assert token is not None
     if info.get("zarr_format") in (2, 3):
         kwargs.setdefault("zarr_format", info["zarr_format"])
     return xr.open_zarr(
-        ServiceStore(url, token),
+        _service_store(entry),
         chunks=kwargs.pop("chunks", {}),
         consolidated=kwargs.pop("consolidated", None),
         **kwargs,
@@ -266,6 +272,5 @@ def open_remote_dataset_by_id(
             fresh.result()  # the service's own answer (unknown id, refusal) comes first
             raise
         entry = fresh.result()
-    if not entry.options[SERVICE_KEY]["may_read"]:
-        raise AccessDeniedError(f"{entry.id}: {entry.options[SERVICE_KEY]['reason']}")
+    _check_readable(entry)
     return entry, ds

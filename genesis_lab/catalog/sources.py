@@ -68,14 +68,24 @@ def yaml_file_entries(path: Path, errors: list[EntryValidationError]) -> Iterato
         yield entry.model_copy(update={"source_file": source})
 
 
+def _yaml_files(folder: Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file below a site catalog folder, sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")])
+
+
+def _challenge_specs(folder: Path) -> list[Path]:
+    """Every ``<folder>/<id>/challenge.yaml``, sorted."""
+    return sorted(folder.glob("*/challenge.yaml")) if folder.is_dir() else []
+
+
 def yaml_folder_entries(
     folders: Iterable[Path], errors: list[EntryValidationError]
 ) -> Iterator[Entry]:
     """Entries of every ``*.yaml``/``*.yml`` file below the site catalog folders."""
     for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")]):
+        for path in _yaml_files(folder):
             yield from yaml_file_entries(path, errors)
 
 
@@ -88,11 +98,10 @@ def source_files(settings: Settings) -> list[Path]:
     """
     files: list[Path] = []
     for folder in [*settings.catalog_paths, settings.user_catalog_dir]:
-        if folder is not None and folder.is_dir():
-            files += [*folder.rglob("*.yaml"), *folder.rglob("*.yml")]
+        if folder is not None:
+            files += _yaml_files(folder)
     for folder in settings.challenge_paths:
-        if folder.is_dir():
-            files += folder.glob("*/challenge.yaml")
+        files += _challenge_specs(folder)
     return sorted(files)
 
 
@@ -119,9 +128,7 @@ def challenge_entries(
 ) -> Iterator[Entry]:
     """One ``challenge`` entry per ``<folder>/<id>/challenge.yaml``."""
     for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*/challenge.yaml")):
+        for path in _challenge_specs(folder):
             source = str(path)
             try:
                 spec = yaml.safe_load(path.read_text()) or {}

@@ -48,8 +48,7 @@ class ServiceState:
         self._data_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="genesis-data")
         self._audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-audit")
         self._audit_queue: list[tuple[dict[str, Any], asyncio.Future]] = []
-        self._audit_writing = False
-        self._audit_task: asyncio.Future | None = None
+        self._audit_writer: asyncio.Future | None = None
 
     def catalog(self) -> Catalog:
         """The local catalog (never the remote one: the service *is* the remote)."""
@@ -84,30 +83,26 @@ class ServiceState:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         self._audit_queue.append((record, done))
-        if not self._audit_writing:
-            self._audit_writing = True
-            self._audit_task = asyncio.ensure_future(self._write_audit_queue())
+        if self._audit_writer is None or self._audit_writer.done():
+            self._audit_writer = asyncio.ensure_future(self._write_audit_queue())
         await done
 
     async def _write_audit_queue(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while self._audit_queue:
-                batch, self._audit_queue = self._audit_queue, []
-                try:
-                    await loop.run_in_executor(
-                        self._audit_pool, self.audit.append_many, [r for r, _ in batch]
-                    )
-                except Exception as exc:  # every waiter fails closed with the cause
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                else:
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_result(None)
-        finally:
-            self._audit_writing = False
+        while self._audit_queue:  # the task ends in the same step as it finds the queue empty
+            batch, self._audit_queue = self._audit_queue, []
+            try:
+                await loop.run_in_executor(
+                    self._audit_pool, self.audit.append_many, [r for r, _ in batch]
+                )
+            except Exception as exc:  # every waiter fails closed with the cause
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def run_data_io(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking data I/O (a file sent to a client) in the data threads."""
