@@ -26,6 +26,10 @@ PathList = Annotated[list[Path], NoDecode]
 
 
 def _default_home() -> Path:
+    if os.geteuid() == 0 and not os.environ.get("XDG_DATA_HOME"):
+        # root's platform is a site: its state sits where the accounts it creates can reach
+        # their homes and the service account its data (never under /root, mode 0700)
+        return Path("/var/lib/genesis-lab")
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "genesis-lab"
@@ -91,6 +95,12 @@ class Settings(BaseSettings):
         None, description="Ledgers, campaign stores, schedules and the audit log."
     )
     cache_dir: Path | None = Field(None, description="Caches (sweeps, derived data).")
+    audit_witness_dir: Path | None = Field(
+        None,
+        description="The audit witness's folder (signed checkpoints, evidence): it and every "
+        "folder above it must belong to root (or the hub's user), never to the service's "
+        "account; state_dir/audit-witness.",
+    )
     user_catalog_dir: Path | None = Field(
         None, description="Catalog folder where assets registered from sessions are written."
     )
@@ -139,6 +149,11 @@ class Settings(BaseSettings):
     vetted_group: str | None = Field(
         "vetted",
         description="Hub group of vetted (approved) users; None: every hub user is vetted.",
+    )
+    single_identity: bool = Field(
+        False,
+        description="Sessions share the service's Unix identity (a hub not run as root): the "
+        "genesis service then serves public entries only. Set by the hub for its service.",
     )
     site_file: Path | None = Field(None, description="The site file these settings came from.")
     allocations: list[dict[str, Any]] = Field(
@@ -189,6 +204,11 @@ class Settings(BaseSettings):
         )
         self.state_dir = resolve(self.state_dir) if self.state_dir else self.home / "state"
         self.cache_dir = resolve(self.cache_dir) if self.cache_dir else self.home / "cache"
+        self.audit_witness_dir = (
+            resolve(self.audit_witness_dir)
+            if self.audit_witness_dir
+            else self.state_dir / "audit-witness"
+        )
         self.user_catalog_dir = (
             resolve(self.user_catalog_dir) if self.user_catalog_dir else self.home / "catalog"
         )

@@ -1,4 +1,8 @@
-"""``genesis-lab catalog list|search|show|validate``."""
+"""``genesis-lab catalog list|search|show|validate``.
+
+``list``, ``search`` and ``show`` read the same catalog as ``gl.catalog()``: inside a hub session
+the genesis service's view for the session's token, elsewhere the local catalog.
+"""
 
 from __future__ import annotations
 
@@ -40,10 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from genesis_lab.catalog import load_catalog
+    from genesis_lab.catalog import get_catalog
 
     text = " ".join(args.text) if isinstance(args.text, list) else args.text
-    hits = load_catalog(warn=False).search(
+    hits = get_catalog().search(
         text, domain=args.domain, kind=args.kind, keyword=args.keyword
     )
     if args.json:
@@ -56,9 +60,9 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from genesis_lab.catalog import load_catalog
+    from genesis_lab.catalog import get_catalog
 
-    entry = load_catalog(warn=False).get(args.id)
+    entry = get_catalog().get(args.id)
     data = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
     if args.json:
         print_json(data | {"accessLevel": entry.access_level})

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.hub.accounts import can_switch_users
 from genesis_lab.hub.site import HubSite, hub_site
 from genesis_lab.settings import REPO_DIR, Settings, get_settings
 
@@ -141,14 +142,39 @@ class HubPlan:
             )
         return roles
 
+    @property
+    def isolated(self) -> bool:
+        """Whether every user gets a Unix identity of their own (the hub runs as root)."""
+        return can_switch_users()
+
+    @property
+    def service_account(self) -> str:
+        """The Unix account the genesis service runs as when the hub runs as root."""
+        return str(self.settings.service.get("account", "genesis"))
+
+    @property
+    def service_home(self) -> Path:
+        """The genesis service's own state (its key, caches); only the service account reads it."""
+        return Path(self.settings.state_dir) / "service"
+
     @cached_property
     def genesis_service(self) -> dict[str, Any] | None:
-        """The hub-managed genesis service (catalog, data access, audit), unless the site disables it."""
+        """The hub-managed genesis service (catalog, data access, audit), unless the site disables
+        it. As root it runs as :attr:`service_account`; otherwise it serves public entries only."""
         if not self.settings.service.get("enabled", True):
             return None
         from genesis_lab.service.hubconfig import genesis_service
 
-        return genesis_service(settings=self.settings)
+        svc = genesis_service(settings=self.settings)
+        env = svc["environment"]
+        env["GENESIS_CACHE_DIR"] = str(self.service_home / "cache")
+        env["XDG_CACHE_HOME"] = str(self.service_home / "cache")
+        if self.isolated:
+            svc["user"] = self.service_account
+            svc["cwd"] = str(self.service_home)
+        else:
+            env["GENESIS_SINGLE_IDENTITY"] = "1"
+        return svc
 
     @property
     def scheduler_service(self) -> dict[str, Any]:
@@ -211,6 +237,14 @@ class HubPlan:
     @property
     def home_dir_template(self) -> str:
         return str(self.sessions_root / "{username}")
+
+    @property
+    def accounts_home_root(self) -> str:
+        return str(self.sessions_root)
+
+    @property
+    def account_prefix(self) -> str:
+        return self.site.account_prefix
 
 
 def hub_plan(settings: Settings | None = None) -> HubPlan:

@@ -14,6 +14,7 @@ from pathlib import Path
 from genesis_lab.errors import SettingsError
 from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub.config import HubPlan, hub_plan
+from genesis_lab.hub.layout import prepare_layout
 from genesis_lab.settings import REPO_DIR
 
 __all__ = ["HubLaunch", "prepare", "write_secret"]
@@ -76,6 +77,8 @@ def prepare(
     os.chmod(state, 0o700)
     plan.sessions_root.mkdir(parents=True, exist_ok=True)
     os.chmod(plan.sessions_root, 0o755)
+    if plan.isolated:
+        prepare_layout(plan)
     if not Path(plan.cookie_secret_file).is_file():
         write_secret(Path(plan.cookie_secret_file), secrets.token_hex(32))
     if not plan.proxy_token_file.is_file():
@@ -113,6 +116,17 @@ def prepare(
 def banner(launch: HubLaunch) -> str:
     """What the operator reads before the hub's log starts."""
     lines = [f"genesis-lab hub at {launch.url}", f"  state: {launch.plan.state_dir}"]
+    if launch.plan.isolated:
+        lines.append(
+            f"  isolation: every user's session runs as a Unix account of their own "
+            f"({launch.plan.account_prefix}<name>); the genesis service runs as "
+            f"{launch.plan.service_account!r}"
+        )
+    else:
+        lines.append(
+            "  SINGLE-IDENTITY TRIAL: not run as root, so every session runs as this Unix user "
+            "and the genesis service serves public data only (run as root for isolation)"
+        )
     if launch.admin_password:
         lines += [
             f"  first admin: {launch.admin_user}",

@@ -68,7 +68,14 @@ class HubSite(BaseModel):
     admin_users: list[str] = Field(default_factory=lambda: ["admin"])
     db_url: str | None = Field(None, description="Hub database URL (default SQLite in state).")
     sessions_root: Path | None = Field(
-        None, description="Per-user folders for local sessions (default <home>/users)."
+        None,
+        description="Homes of the users' Unix accounts (hub as root) or per-user session "
+        "folders (one Unix identity); default <home>/users.",
+    )
+    account_prefix: str = Field(
+        "jupyter-",
+        pattern=r"^[a-z][a-z0-9_-]{0,15}$",
+        description="Prefix of the Unix accounts created for hub users (hub as root).",
     )
     idle_timeout: int = Field(3600, ge=0, description="Cull sessions idle this long (s); 0: never.")
     cull_every: int = Field(0, ge=0, description="Culler period (s); 0: idle_timeout / 2.")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from tornado import web
 from traitlets import Bool, Dict, HasTraits, Unicode, default
 
@@ -24,6 +24,14 @@ from genesis_lab.compute.allocations import (
     session_environment,
 )
 from genesis_lab.errors import AllocationError, GenesisError
+from genesis_lab.hub.accounts import (
+    DEFAULT_PREFIX,
+    UnixAccount,
+    account_name,
+    can_switch_users,
+    ensure_account,
+    lookup_account,
+)
 from genesis_lab.hub.options import SessionRequest, parse_request, render_form
 
 __all__ = ["AllocationSpawnerMixin", "LocalAllocationSpawner", "SpawnRefused"]
@@ -158,34 +166,85 @@ class AllocationSpawnerMixin(HasTraits):
         return await super().start()
 
 
-class LocalAllocationSpawner(AllocationSpawnerMixin, SimpleLocalProcessSpawner):
-    """Sessions as local processes of the hub's own Unix user, one folder per hub user.
+class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
+    """Sessions as local processes, each user's as their own Unix account when the hub is root.
 
-    The embedded default of ``genesis-lab up``: hub accounts need no Unix account. The session
-    folders are separated by path, not by Unix permissions; for several people on one machine use
-    real Unix users (``jupyterhub.spawner.LocalProcessSpawner``) or the SLURM spawner.
+    * **As root** (``run_as_accounts``, the default then): every hub user's session runs as a
+      Unix account of their own (``account_prefix`` + name, created at the first spawn with a
+      0700 home under ``accounts_home_root``), through JupyterHub's setuid in the child. Nobody,
+      admins included, gets a root session; sessions cannot read or signal each other.
+    * **Otherwise** there is one Unix identity: sessions run as the hub's user, one folder per hub
+      user (``home_dir_template``). Folders are then separated by path only, so the genesis
+      service serves public data alone (a single-identity trial).
     """
 
-    allow_root = Bool(
-        False,
-        help="Pass --ServerApp.allow_root=True to the session (needed when the hub runs as root).",
+    run_as_accounts = Bool(
+        help="Run each user's session as their own Unix account (needs the hub to run as root).",
     ).tag(config=True)
 
-    @default("allow_root")
-    def _allow_root_default(self) -> bool:
-        return os.geteuid() == 0
+    @default("run_as_accounts")
+    def _run_as_accounts_default(self) -> bool:
+        return can_switch_users()
+
+    account_prefix = Unicode(
+        DEFAULT_PREFIX, help="Prefix of the users' Unix account names (jupyter-alice)."
+    ).tag(config=True)
+
+    accounts_home_root = Unicode(
+        "/home", help="Folder holding the homes of the accounts created for hub users."
+    ).tag(config=True)
+
+    home_dir_template = Unicode(
+        "", help="Session folder of a hub user when sessions share the hub's Unix identity."
+    ).tag(config=True)
+
+    account: UnixAccount | None = None
 
     @default("cmd")
     def _cmd_default(self) -> list[str]:
         return [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
 
-    def get_args(self) -> list[str]:
-        args = super().get_args()
-        if self.allow_root:
-            args.append("--ServerApp.allow_root=True")
-        return args
+    @property
+    def home_dir(self) -> str:
+        """The session's home folder (the account's home, or the per-user folder)."""
+        if self.run_as_accounts:
+            account = self.account or lookup_account(
+                account_name(self.user.name, self.account_prefix)
+            )
+            if account is not None:
+                return str(account.home)
+            return str(
+                Path(self.accounts_home_root) / account_name(self.user.name, self.account_prefix)
+            )
+        template = self.home_dir_template or str(Path.home() / "genesis-sessions" / "{username}")
+        return template.format(username=self.user.name)
+
+    def ensure_account(self) -> UnixAccount | None:
+        """Create (once) and return the user's Unix account; None in single-identity mode."""
+        if not self.run_as_accounts:
+            return None
+        if os.geteuid() != 0:
+            raise SpawnRefused(
+                500, "Session refused: run_as_accounts needs the hub to run as root."
+            )
+        try:
+            self.account = ensure_account(
+                self.user.name,
+                home_root=Path(self.accounts_home_root),
+                prefix=self.account_prefix,
+            )
+        except GenesisError as exc:
+            raise SpawnRefused(500, f"Session refused: {exc}") from None
+        return self.account
+
+    def run_pre_spawn_hook(self) -> Any:
+        # the account (and its home) must exist before the hook delivers files into the home
+        self.ensure_account()
+        return super().run_pre_spawn_hook()
 
     async def start(self) -> Any:
+        if self.run_as_accounts and self.account is None:
+            self.ensure_account()
         url = await super().start()
         await self._until_listening()
         return url
@@ -207,6 +266,9 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, SimpleLocalProcessSpawner):
             return
 
     def make_preexec_fn(self, name: str) -> Any:
+        if self.run_as_accounts:
+            assert self.account is not None
+            return set_user_setuid(self.account.name)
         home = self.home_dir
 
         def preexec() -> None:  # runs in the child: a private folder per hub user
@@ -214,3 +276,12 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, SimpleLocalProcessSpawner):
             os.chdir(home)
 
         return preexec
+
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        if self.run_as_accounts:
+            assert self.account is not None
+            env.update(USER=self.account.name, LOGNAME=self.account.name,
+                       HOME=str(self.account.home), SHELL="/bin/bash")  # fmt: skip
+            return env
+        env.update(USER=self.user.name, HOME=self.home_dir, SHELL="/bin/bash")
+        return env

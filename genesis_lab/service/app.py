@@ -17,7 +17,7 @@ from genesis_lab.service.handlers import HANDLERS, NotFoundHandler
 from genesis_lab.service.state import ServiceState
 from genesis_lab.settings import Settings, get_settings
 
-__all__ = ["make_app", "serve"]
+__all__ = ["make_app", "serve", "single_identity_notice"]
 
 
 def make_app(settings: Settings | None = None, *, hub_auth: Any = None) -> web.Application:
@@ -49,6 +49,24 @@ def make_app(settings: Settings | None = None, *, hub_auth: Any = None) -> web.A
     )
 
 
+def single_identity_notice(settings: Settings) -> str:
+    """The one line the service logs at start when sessions share its Unix identity.
+
+    >>> from genesis_lab.settings import Settings
+    >>> single_identity_notice(Settings(single_identity=True)).startswith("genesis service:")
+    True
+    """
+    from genesis_lab.catalog.catalog import load_catalog
+
+    restricted = sorted({e.marking for e in load_catalog(settings, warn=False)} - {"public"})
+    held = f" ({', '.join(restricted)} entries withheld)" if restricted else ""
+    return (
+        "genesis service: single-identity trial, serving public entries only"
+        f"{held}: sessions run as the service's own Unix user, so restricted data cannot be "
+        "kept from them; start the hub as root to give every user a Unix account of their own."
+    )
+
+
 def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
     """Listen where the hub says (``JUPYTERHUB_SERVICE_URL``) or on ``127.0.0.1:port``; run forever."""
     import asyncio
@@ -65,6 +83,8 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
 
     async def main() -> None:
         app = make_app(settings)
+        if settings.single_identity:
+            print(single_identity_notice(settings), flush=True)
         server = app.listen(bind_port, address=host, xheaders=False)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -58,7 +58,12 @@ class ServiceState:
         self._checked_at = now
         fingerprint = sources_fingerprint(self.settings)
         if self._catalog is None or fingerprint != self._fingerprint:
-            self._catalog = load_catalog(self.settings, warn=False)
+            catalog = load_catalog(self.settings, warn=False)
+            if self.settings.single_identity:
+                catalog = Catalog.from_entries(
+                    [e for e in catalog if e.marking == "public"], catalog.errors
+                )
+            self._catalog = catalog
             self._fingerprint = fingerprint
             self._stores = {}
         return self._catalog
