@@ -142,11 +142,15 @@ class CatalogBrowser(w.VBox):
         if entry is None:
             return None
         self.output.clear_output()
+        self.output.outputs = ()
         with self.output:
             try:
                 result = _open_entry(entry)
             except Exception as exc:  # shown on the widget, not as a traceback
-                print(f"Could not open {entry.id}: {type(exc).__name__}: {exc}")
+                # kept in the widget's state, so it shows whichever cell the click came from
+                self.output.append_stdout(
+                    f"Could not open {entry.id}: {type(exc).__name__}: {exc}\n"
+                )
                 return None
             from IPython.display import display
 

@@ -3,9 +3,11 @@
 import datetime as dt
 
 import pytest
+import xarray as xr
 
 import genesis_lab as gl
-from genesis_lab.catalog import Catalog, Entry
+from genesis_lab.catalog import Catalog, Entry, get_catalog
+from genesis_lab.errors import UnknownAssetError
 from genesis_lab.widgets import CatalogBrowser, open_code
 
 
@@ -64,10 +66,54 @@ def test_no_hits_disables_open(catalog):
     assert browser.details.value == ""
 
 
-def test_open_failure_is_shown_not_raised(catalog):
-    browser = CatalogBrowser(catalog)
-    browser.results.value = "semiconductors/item-0"
-    assert browser._open() is None  # the entry is not in the session catalog
+DATASET = "nuclear-energy/neutron-scattering-lengths"
+SIMULATOR = "biotechnology/michaelis-menten"
+
+
+def test_open_runs_the_call_in_the_code_box_and_displays_the_dataset(capsys):
+    browser = gl.catalog()
+    browser.search_box.value = "neutron scattering lengths"
+    browser.results.value = DATASET
+    assert browser.code.value == f'ds = gl.open_dataset("{DATASET}")'
+    expected = gl.open_dataset(DATASET)
+    capsys.readouterr()
+    browser.open_button.click()
+    # outside a kernel, IPython's display() prints the object it was given
+    assert str(expected) in capsys.readouterr().out
+    assert browser.output.outputs == ()  # no failure message
+    xr.testing.assert_identical(browser._open(), expected)
+
+
+def test_open_a_simulator_gives_the_simulator():
+    browser = gl.catalog()
+    browser.kind.value = "simulator"
+    browser.results.value = SIMULATOR
+    opened = browser._open()
+    reference = gl.get_simulator(SIMULATOR)
+    assert type(opened) is type(reference) and opened.id == SIMULATOR
+
+
+def test_open_failure_is_shown_on_the_widget_not_raised(catalog):
+    real = get_catalog().get(DATASET)
+    browser = CatalogBrowser(Catalog.from_entries([*catalog, real]))
+    browser.results.value = "semiconductors/item-0"  # not in the session catalog
+    with pytest.raises(UnknownAssetError) as failure:
+        gl.open_dataset("semiconductors/item-0")
+    message = f"Could not open semiconductors/item-0: UnknownAssetError: {failure.value}\n"
+    browser.open_button.click()  # nothing raised
+    assert browser.output.outputs == ({"output_type": "stream", "name": "stdout",
+                                       "text": message},)  # fmt: skip
+    assert "Closest ids" in message
+    # the selection and its code stay, so the user can copy the call and adapt it
+    assert browser.code.value == 'ds = gl.open_dataset("semiconductors/item-0")'
+    assert not browser.open_button.disabled
+    # clicking again replaces the message rather than adding a second one
+    assert browser._open() is None
+    assert [o["text"] for o in browser.output.outputs] == [message]
+    # an entry that opens clears the earlier failure
+    browser.results.value = DATASET
+    assert browser._open() is not None
+    assert browser.output.outputs == ()
 
 
 def test_gl_catalog_is_the_browser():
