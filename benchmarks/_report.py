@@ -1,4 +1,9 @@
-"""One printed line per claim: the measured figure beside its target, both from the same run."""
+"""One printed line per claim: the measured figure beside its target, both from the same run.
+
+Each ``bench_*.py`` lists the claims it makes in a module-level ``CLAIMS`` tuple of names; the
+runner (``run.py``) fails a claim that was listed but never measured. Figures that are no claim
+(context beside a claim) go through :func:`context`, which is printed and never counted.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import time
 from collections.abc import Callable
 
 RESULTS: list[dict] = []
+CONTEXT: list[dict] = []
 
 
 def claim(
@@ -20,6 +26,15 @@ def claim(
     print(line, flush=True)
     RESULTS.append({"name": name, "value": value, "target": target, "op": op, "ok": ok})
     return ok
+
+
+def context(name: str, value: float, *, unit: str = "", details: str = "") -> None:
+    """Print one figure that is context, not a claim: it has no target and is not counted."""
+    line = f"INFO  {name}: {value:.3g}{unit} (context, not a claim)"
+    if details:
+        line += f"  [{details}]"
+    print(line, flush=True)
+    CONTEXT.append({"name": name, "value": value})
 
 
 def interleaved(

@@ -16,9 +16,24 @@ import time
 import warnings
 from pathlib import Path
 
-from _report import claim
+from _report import claim, context
 
 SEEDS = range(10)
+
+BATCH_REGRET = (
+    "Batch of 4 on 2 workers (the campaign's default strategy) regret @48 / sequential regret "
+    "@48, Hartmann-6"
+)
+CLAIMS = (
+    "Branin simple regret @30 (campaign, bayes)",
+    "Hartmann-6 simple regret @50 (campaign, bayes)",
+    "Hartmann-6 regret @50: random / bayes",
+    "Policy time per suggestion at 50 trials (GPSampler)",
+    "Loop orchestration per iteration (bayes, Hartmann-6, 50 trials)",
+    "Campaign loop time / plain optuna ask/tell loop (same GPSampler, seeds, budget 50)",
+    "Loop orchestration per iteration (random policy, 200 trials, store fsync included)",
+    BATCH_REGRET,
+)
 
 
 DETERMINISTIC = {"deterministic_objective": True}  # the test functions have no noise
@@ -236,16 +251,17 @@ def main() -> None:
             if name != DEFAULT_BATCH_STRATEGY
         )
         claim(
-            f"Batch of 4 on 2 workers (default: {DEFAULT_BATCH_STRATEGY}) regret @48 / "
-            "sequential regret @48, Hartmann-6",
+            BATCH_REGRET,
             med(regrets) / max(med(seq_at48), 1e-12),
             2.0,
-            details=f"batch {med(regrets):.4g} in {med(rounds):g} rounds vs sequential "
+            details=f"default strategy {DEFAULT_BATCH_STRATEGY}: batch {med(regrets):.4g} in "
+            f"{med(rounds):g} rounds vs sequential "
             f"{med(seq_at48):.4g} in 48 rounds; other batch strategies: {peers}; "
             f"random @48 {med(h_rand):.4g}; policy {med(policy_s):.2f} s per batch",
         )
-        claim(f"Batch ({DEFAULT_BATCH_STRATEGY}) rounds / sequential rounds at 48 evaluations",
-              med(rounds) / 48, 0.25)  # fmt: skip
+        # 48 evaluations in batches of 4 are 12 rounds by construction: context, not a claim
+        context(f"Batch ({DEFAULT_BATCH_STRATEGY}) rounds / sequential rounds at 48 evaluations",
+                med(rounds) / 48, details="batch size 4: 12 rounds of 48 by construction")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from _report import claim, interleaved, median
 
 PAIRS = 100
 
+CLAIMS = ("open_dataset(site zarr) + one chunk vs xarray.open_zarr + isel",)
+
 
 def main() -> None:
     import xarray as xr

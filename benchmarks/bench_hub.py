@@ -27,6 +27,12 @@ from fixtures.hub import _shutdown, start_hub
 
 FORM = {"allocation": "open-local", "cores": "1", "memory": "512MiB", "walltime": "00:30:00"}
 
+CLAIMS = (
+    "genesis spawner login-to-lab median / plain local spawner",
+    "one spawn to ready / bare jupyter-server start",
+    "overload: users of 20 without a session",
+)
+
 
 def p95(xs: list[float]) -> float:
     xs = sorted(xs)

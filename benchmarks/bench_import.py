@@ -5,6 +5,8 @@ import sys
 
 from _report import claim, interleaved, median
 
+CLAIMS = ("import genesis_lab added time",)
+
 
 def main() -> None:
     def bare():

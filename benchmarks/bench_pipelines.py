@@ -9,6 +9,12 @@ from pathlib import Path
 import yaml
 from _report import claim, interleaved, median
 
+CLAIMS = (
+    "runner vs bare nbclient, 3 cells",
+    "runner vs bare nbclient, 100 cells",
+    "cache hit vs first run",
+)
+
 
 def _write_challenge(root: Path, cid: str, cells: int) -> Path:
     import nbformat

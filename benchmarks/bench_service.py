@@ -22,6 +22,11 @@ sys.path.insert(0, str(REPO / "tests" / "integration" / "service"))
 
 BIG_ID = "semiconductors/wafer-survey-200mb"
 
+CLAIMS = (
+    "zarr read through the service / direct from disk (throughput)",
+    "200 concurrent catalog requests: errors",
+)
+
 
 def _write_big_store(hub) -> Path:
     import numpy as np

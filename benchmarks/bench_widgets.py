@@ -24,6 +24,8 @@ DOMAINS = ["advanced-manufacturing", "biotechnology", "critical-materials", "nuc
 WORDS = ["alloy", "enzyme", "lithium", "neutron", "qubit", "wafer", "plasma", "catalyst"]
 QUERY = "wafer lot 12"
 
+CLAIMS = ("side panel: 10,000 entries, p95 ms per keystroke (input to paint)",)
+
 MEASURE = """async (text) => {
   const input = document.querySelector('#genesis-panel .jp-GenesisPanel-search');
   const times = [];
