@@ -3,11 +3,13 @@
 Guarantee: each record carries ``seq``, ``prev_hash`` and ``hash`` (sha256 over its canonical
 JSON), and a head file beside the log holds the count, byte size and last hash after every append.
 :func:`verify` therefore detects an edited, reordered, inserted or deleted record, and a log cut
-short (last lines deleted) or removed. It does not stop someone who may write both files *and*
-recomputes every hash: copy the head's hash somewhere they cannot write (``genesis-lab audit
-verify --json`` prints it) to anchor the chain against that. Each record is fdatasync'ed before
-the request is answered; the head is replaced atomically but not synced, so after a power cut it
-may lag the log by the record being written (accepted by :func:`verify`).
+short (last lines deleted) or removed. Someone who may write both files can recompute every hash;
+against that (AU-9(3)) the service signs checkpoints (:mod:`genesis_lab.access.checkpoints`) that a
+witness its account cannot write keeps, and :func:`verify` given the witness's folder checks the
+log against each of them: a log deleted, cut or rewritten before the last checkpoint no longer
+matches. Each record is fdatasync'ed before the request is answered; the head is replaced
+atomically but not synced, so after a power cut it may lag the log by the record being written
+(accepted by :func:`verify`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.access.checkpoints import (
+    Checkpoint,
+    WitnessBook,
+    signature_ok,
+    unsafe_ancestors,
+)
 from genesis_lab.errors import AuditError
 from genesis_lab.fileio import atomic_write_text
 from genesis_lab.settings import Settings, get_settings
@@ -33,8 +42,11 @@ __all__ = [
     "VerifyReport",
     "audit_log",
     "default_log_path",
+    "fault_log_path",
+    "hash_at",
     "query",
     "record_hash",
+    "reset_log",
     "verify",
 ]
 
@@ -98,8 +110,47 @@ class AuditLog:
     0
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, sole_writer: bool = False):
         self.path = Path(path)
+        self.sole_writer = sole_writer
+        self.written: Written | None = None
+        """What this object last wrote (or found at :meth:`adopt`): count, size, hash, inode."""
+
+    def adopt(self, report: VerifyReport) -> None:
+        """Take a verified log's state as what this (sole) writer last wrote."""
+        st = self.path.stat() if self.path.exists() else None
+        size = st.st_size if st else 0
+        self.written = Written(report.records, size, report.head_hash, st.st_ino if st else None)
+
+    def check_tail(self) -> Written | None:
+        """Raise :class:`AuditError` unless the file ends as this writer left it: same inode, same
+        size, and its last record is the one written last (a few syscalls, no full read); return
+        that state (taken under the writers' lock, so a checkpoint of it is exact)."""
+        with open(_lock_path(self.path), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._check_tail()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return self.written
+
+    def _check_tail(self) -> None:
+        w = self.written
+        if w is None:
+            return
+        st = self.path.stat() if self.path.exists() else None
+        found = (st.st_ino if st else None, st.st_size if st else 0)
+        if found != (w.inode, w.size) and not (w.inode is None and found[1] == 0):
+            raise AuditError(
+                f"The audit log {self.path} changed outside the service: it held {w.count} "
+                f"records ({w.size} bytes, inode {w.inode}) after the service's last write, now "
+                f"{found[1]} bytes, inode {found[0]}"
+            )
+        if w.count and _last_record(self.path).get("hash") != w.hash:
+            raise AuditError(
+                f"The audit log {self.path}: its last record is not the one the service wrote "
+                f"last (seq {w.count - 1}, hash {w.hash})"
+            )
 
     def append(
         self,
@@ -149,6 +200,8 @@ class AuditLog:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 seq, prev = self._tail()
+                if self.sole_writer and self.written is not None:
+                    self._check_own_tail(seq, prev)
                 records, lines = [], []
                 for item in items:
                     fields = dict(item)
@@ -173,13 +226,25 @@ class AuditLog:
                 try:
                     os.write(fd, b"".join(lines))
                     os.fdatasync(fd)  # the records are on disk before the requests are answered
-                    size = os.fstat(fd).st_size
+                    st = os.fstat(fd)
                 finally:
                     os.close(fd)
-                self._write_head({"count": seq, "size": size, "hash": prev})
+                self._write_head({"count": seq, "size": st.st_size, "hash": prev})
+                self.written = Written(seq, st.st_size, prev, st.st_ino)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         return records
+
+    def _check_own_tail(self, seq: int, prev: str) -> None:
+        w = self.written
+        assert w is not None
+        st = self.path.stat() if self.path.exists() else None
+        if (seq, prev) != (w.count, w.hash) or (st.st_ino if st else None) != w.inode:
+            raise AuditError(
+                f"The audit log {self.path} changed outside the service: after its last write "
+                f"it held {w.count} records ending in {w.hash[:12]}…, now its head says {seq} "
+                f"records ending in {prev[:12]}… (or the file was replaced)"
+            )
 
     def _tail(self) -> tuple[int, str]:
         """(next seq, hash of the last record), from the head file when it matches the log."""
@@ -249,22 +314,39 @@ def _last_record(log: Path) -> dict[str, Any]:
     raise AuditError(f"The audit log {log} is empty")
 
 
+@dataclass(frozen=True)
+class Written:
+    """The end of the log as its writer left it."""
+
+    count: int
+    size: int
+    hash: str
+    inode: int | None
+
+
 @dataclass
 class VerifyReport:
-    """The result of :func:`verify`: ``ok`` and, if not, each problem found."""
+    """The result of :func:`verify`: ``ok`` and, if not, each problem found (each with ``seq``,
+    the first record it puts in doubt) and ``first_bad_seq``, the smallest of them."""
 
     path: str
     ok: bool
     records: int
     head_hash: str
     problems: list[dict[str, Any]] = field(default_factory=list)
+    first_bad_seq: int | None = None
+    epoch: int | None = None
+    checkpoints: int = 0
+    checkpointed_seq: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def verify(path: Path | None = None) -> VerifyReport:
-    """Check the chain of every record and the head file; report each break found.
+def verify(path: Path | None = None, *, witness: Path | None = None) -> VerifyReport:
+    """Check the chain of every record and the head file, and, given the witness's folder, the
+    log against every checkpoint of the witness's current epoch; report each break found.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl"
@@ -274,6 +356,9 @@ def verify(path: Path | None = None) -> VerifyReport:
     """
     path = Path(path) if path is not None else default_log_path()
     problems: list[dict[str, Any]] = []
+    notes: list[str] = []
+    anchors, epoch = _witness_checkpoints(witness, problems, notes)
+    last_good_anchor = 0
     prev = GENESIS_HASH
     count = 0
     size = 0
@@ -286,7 +371,7 @@ def verify(path: Path | None = None) -> VerifyReport:
                     if not isinstance(record, dict):
                         raise ValueError("not an object")
                 except ValueError:
-                    problems.append({"line": number, "problem": "not a JSON record"})
+                    problems.append({"line": number, "seq": count, "problem": "not a JSON record"})
                     prev = "?"
                     count += 1
                     continue
@@ -294,6 +379,7 @@ def verify(path: Path | None = None) -> VerifyReport:
                     problems.append(
                         {
                             "line": number,
+                            "seq": count,
                             "problem": f"seq is {record.get('seq')!r}, expected {count} "
                             "(a record was deleted, inserted or moved)",
                         }
@@ -302,45 +388,203 @@ def verify(path: Path | None = None) -> VerifyReport:
                     problems.append(
                         {
                             "line": number,
+                            "seq": count,
                             "problem": "prev_hash does not match the previous record "
                             "(a record before it was edited, deleted or moved)",
                         }
                     )
                 if record.get("hash") != record_hash(record):
                     problems.append(
-                        {"line": number, "problem": "hash does not match the record (edited)"}
+                        {
+                            "line": number,
+                            "seq": count,
+                            "problem": "hash does not match the record (edited)",
+                        }
                     )
                 prev = str(record.get("hash"))
                 count += 1
+                anchored = anchors.get(count)
+                if anchored is not None:
+                    if anchored.head == prev:
+                        last_good_anchor = count
+                    else:
+                        problems.append(_anchor_problem(number, last_good_anchor, anchored, prev))
+    missing = [cp for seq, cp in sorted(anchors.items()) if seq > count]
+    if missing:
+        cp = missing[-1]
+        problems.append(
+            {
+                "line": None,
+                "seq": last_good_anchor,
+                "witness": True,
+                "problem": f"the witness holds a checkpoint of {cp.seq} records (head "
+                f"{cp.head[:12]}…, {cp.time}) but the log holds {count}: records were deleted "
+                f"(the log was cut short or removed); the records from seq {last_good_anchor} "
+                "on cannot be vouched for",
+            }
+        )
     try:
         head = _read_head(path)
     except AuditError as exc:
-        problems.append({"line": None, "problem": str(exc)})
+        problems.append({"line": None, "seq": count, "problem": str(exc)})
         head = None
     if head is None and count:
-        problems.append({"line": None, "problem": "the head file is missing"})
+        problems.append({"line": None, "seq": count, "problem": "the head file is missing"})
     elif head is not None:
         if head["count"] > count or head["size"] > size:
             problems.append(
                 {
                     "line": None,
+                    "seq": count,
                     "problem": f"the log holds {count} records ({size} bytes) but the head "
                     f"records {head['count']} ({head['size']} bytes): records were cut off the end",
                 }
             )
         elif head["count"] == count and head["hash"] != prev:
             problems.append(
-                {"line": None, "problem": "the last record differs from the head's hash"}
+                {
+                    "line": None,
+                    "seq": max(count - 1, 0),
+                    "problem": "the last record differs from the head's hash",
+                }
             )
         elif head["count"] < count - 1:
             problems.append(
                 {
                     "line": None,
+                    "seq": head["count"],
                     "problem": f"the log holds {count} records but the head only "
                     f"{head['count']}: records were added outside the audit writer",
                 }
             )
-    return VerifyReport(str(path), not problems, count, prev, problems)
+    # where the chain or head breaks pinpoints the record; the witness only bounds a recomputed
+    # chain (from the last checkpoint it confirms)
+    located = [p["seq"] for p in problems if p.get("seq") is not None and not p.get("witness")]
+    seqs = located or [p["seq"] for p in problems if p.get("seq") is not None]
+    return VerifyReport(
+        str(path),
+        not problems,
+        count,
+        prev,
+        problems,
+        first_bad_seq=min(seqs) if seqs else None,
+        epoch=epoch,
+        checkpoints=len(anchors),
+        checkpointed_seq=max(anchors, default=0),
+        notes=notes,
+    )
+
+
+def _anchor_problem(line: int, good: int, cp: Checkpoint, found: str) -> dict[str, Any]:
+    return {
+        "line": line,
+        "seq": good,
+        "witness": True,
+        "problem": f"the witness's checkpoint of {cp.seq} records ({cp.time}) ends in "
+        f"{cp.head[:12]}…, the log's record {cp.seq - 1} has {found[:12]}…: a record from seq "
+        f"{good} to {cp.seq - 1} was edited, deleted, inserted or moved and the chain recomputed",
+    }
+
+
+def _witness_checkpoints(
+    folder: Path | None, problems: list[dict[str, Any]], notes: list[str]
+) -> tuple[dict[int, Checkpoint], int | None]:
+    """The checkpoints of the witness's current epoch by seq, and the epoch."""
+    if folder is None:
+        return {}, None
+    book = WitnessBook(folder)
+    if not book.path.exists():
+        notes.append(
+            f"no witness checkpoints at {book.path}: the chain alone cannot show a log that was "
+            "removed or rewritten as a whole"
+        )
+        return {}, None
+    for why in unsafe_ancestors(book.path):
+        problems.append({"line": None, "seq": None, "problem": f"witness book unsafe: {why}"})
+    pinned = book.pinned_key()
+    anchors: dict[int, Checkpoint] = {}
+    epoch = 0
+    for number, entry in enumerate(book.entries(), 1):
+        kind = entry.get("type")
+        if kind == "reset":
+            epoch, anchors = int(entry.get("epoch", epoch + 1)), {}
+            continue
+        try:
+            cp = Checkpoint.from_dict(entry) if kind == "checkpoint" else None
+        except AuditError as exc:
+            cp, kind = None, str(exc)
+        if cp is None:
+            problems.append(
+                {"line": None, "seq": None, "problem": f"{book.path}:{number}: bad entry ({kind})"}
+            )
+        elif not signature_ok(cp, pinned):
+            problems.append(
+                {
+                    "line": None,
+                    "seq": None,
+                    "problem": f"{book.path}:{number}: checkpoint seq={cp.seq} is not signed by "
+                    f"the pinned service key {pinned}",
+                }
+            )
+        elif cp.epoch == epoch:
+            anchors[cp.seq] = cp
+    return anchors, epoch
+
+
+def hash_at(path: Path, seq: int) -> str | None:
+    """The ``hash`` of record ``seq`` of the log at ``path`` (None if it has no such record)."""
+    if seq < 0 or not path.exists():
+        return None
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh):
+            if number == seq:
+                try:
+                    return str(json.loads(raw).get("hash"))
+                except (ValueError, AttributeError):
+                    return None
+    return None
+
+
+def fault_log_path(path: Path, when: dt.datetime | None = None) -> Path:
+    """Where the service writes records once ``path`` failed verification (the failed log is kept
+    untouched as evidence).
+
+    >>> fault_log_path(Path("/a/audit.jsonl"), dt.datetime(2026, 1, 2, 3, 4, 5)).name
+    'audit-after-fault-20260102T030405.jsonl'
+    """
+    when = when or dt.datetime.now(dt.UTC)
+    return path.with_name(f"{path.stem}-after-fault-{when:%Y%m%dT%H%M%S}{path.suffix}")
+
+
+def reset_log(path: Path, witness: Path, *, reason: str, who: str) -> dict[str, Any]:
+    """Move the log, its head and the logs written after a fault into a new evidence folder in
+    the witness's folder, then start a new epoch at the witness; returns what was done.
+
+    Only the witness's owner (root in production) can do this: the service's account cannot
+    write the witness's folder.
+    """
+    if not reason.strip():
+        raise ValueError("reason is empty: say why the log is reset (it is kept with the evidence)")
+    book = WitnessBook(witness)
+    if not os.access(witness, os.W_OK):
+        raise AuditError(
+            f"{witness} is not writable by this account: run `genesis-lab audit reset` as the "
+            "witness's owner (root when the hub runs as root)"
+        )
+    report = verify(path, witness=witness)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    evidence = witness / f"evidence-{stamp}"
+    evidence.mkdir(mode=0o700)
+    atomic_write_text(evidence / "verify.json", json.dumps(report.to_dict(), indent=1) + "\n")
+    moved = []
+    pattern = f"{path.stem}-after-fault-*{path.suffix}"
+    for log in [path, *sorted(path.parent.glob(pattern))]:
+        for part in (log, _head_path(log)):
+            if part.exists():
+                shutil.move(part, evidence / part.name)
+                moved.append(part.name)
+    epoch = book.reset(reason=reason, evidence=str(evidence), who=who)
+    return {"epoch": epoch, "evidence": str(evidence), "moved": moved, "report": report.to_dict()}
 
 
 def query(

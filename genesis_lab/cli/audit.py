@@ -1,4 +1,5 @@
-"""``genesis-lab audit verify|show``: check the audit log's hash chain, and read its records."""
+"""``genesis-lab audit verify|show|reset``: check the audit log's hash chain against the witness's
+signed checkpoints, read its records, and start a new log after a failure (keeping the evidence)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     asub.required = True
 
     ver = asub.add_parser(
-        "verify", help="check the hash chain; exit 1 if a record was edited, moved or deleted"
+        "verify",
+        help="check the hash chain and the witness's checkpoints; exit 1 if a record was edited, "
+        "moved or deleted, or the log was cut or removed",
     )
     ver.add_argument("--log", type=Path, help="log file (default: <state_dir>/audit/audit.jsonl)")
+    ver.add_argument("--witness", type=Path,
+                     help="the witness's folder (default: the settings' audit_witness_dir)")  # fmt: skip
     add_json_flag(ver)
     ver.set_defaults(func=_verify)
+
+    reset = asub.add_parser(
+        "reset",
+        help="after a failed verify: move the log into the witness's evidence folder and start a "
+        "new one (run as the witness's owner, root in production)",
+    )
+    reset.add_argument("--reason", required=True, help="why (kept with the evidence)")
+    reset.add_argument("--log", type=Path, help="log file (default: <state_dir>/audit/audit.jsonl)")
+    reset.add_argument("--witness", type=Path, help="the witness's folder (default: settings)")
+    add_json_flag(reset)
+    reset.set_defaults(func=_reset)
 
     show = asub.add_parser("show", help="records, filtered by user and dataset")
     show.add_argument("--user", help="only records of this identity")
@@ -31,20 +47,63 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(func=_show)
 
 
+def _witness(args: argparse.Namespace) -> Path:
+    from genesis_lab.settings import get_settings
+
+    folder = args.witness or get_settings().audit_witness_dir
+    assert folder is not None
+    return folder
+
+
 def _verify(args: argparse.Namespace) -> int:
     from genesis_lab.access.audit import verify
 
-    report = verify(args.log)
+    report = verify(args.log, witness=_witness(args))
     if args.json:
         print_json(report.to_dict())
     elif report.ok:
-        print(f"OK: {report.records} records, chain intact, head {report.head_hash}")
+        anchored = (
+            f", {report.checkpoints} witness checkpoints of epoch {report.epoch} match "
+            f"(the last covers {report.checkpointed_seq} records)"
+            if report.epoch is not None
+            else ""
+        )
+        print(f"OK: {report.records} records, chain intact{anchored}, head {report.head_hash}")
     else:
-        print(f"TAMPERED: {report.path} ({report.records} records)", file=sys.stderr)
+        print(
+            f"TAMPERED: {report.path} ({report.records} records); first bad sequence number: "
+            f"{report.first_bad_seq}",
+            file=sys.stderr,
+        )
         for problem in report.problems:
             where = f"line {problem['line']}: " if problem["line"] else ""
             print(f"  {where}{problem['problem']}", file=sys.stderr)
+        print(
+            "Keep the log as evidence; to start a new one: genesis-lab audit reset --reason TEXT "
+            "(as the witness's owner, root in production).",
+            file=sys.stderr,
+        )
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _reset(args: argparse.Namespace) -> int:
+    import getpass
+
+    from genesis_lab.access.audit import default_log_path, reset_log
+
+    done = reset_log(
+        args.log or default_log_path(), _witness(args), reason=args.reason, who=getpass.getuser()
+    )
+    if args.json:
+        print_json(done)
+    else:
+        print(
+            f"epoch {done['epoch']} started; evidence in {done['evidence']} "
+            f"({', '.join(done['moved']) or 'no files'}); the service resumes at its next check"
+        )
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:

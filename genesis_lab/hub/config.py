@@ -204,7 +204,9 @@ class HubPlan:
     def services(self) -> list[dict[str, Any]]:
         services: list[dict[str, Any]] = [self.scheduler_service]
         if self.genesis_service is not None:
-            services.append(self.genesis_service)
+            from genesis_lab.service.hubconfig import witness_service
+
+            services += [witness_service(settings=self.settings), self.genesis_service]
         if not self.site.idle_timeout:
             return services
         every = self.site.cull_every or max(self.site.idle_timeout // 2, 1)

@@ -83,6 +83,9 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
 
     async def main() -> None:
         app = make_app(settings)
+        guard = app.settings["genesis_state"].guard
+        guard.check_at_start()
+        guard_task = asyncio.ensure_future(guard.run())
         if settings.single_identity:
             print(single_identity_notice(settings), flush=True)
         server = app.listen(bind_port, address=host, xheaders=False)
@@ -92,5 +95,7 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         server.stop()
+        guard_task.cancel()
+        await guard.close()  # the shutdown checkpoint
 
     asyncio.run(main())

@@ -18,7 +18,8 @@ from tornado import httputil, iostream, web
 
 from genesis_lab.access.policy import Decision, Identity, decide, identity_from_hub_model
 from genesis_lab.catalog.entry import DOMAINS, KINDS, MARKINGS, Entry
-from genesis_lab.errors import GenesisError, ParameterError
+from genesis_lab.errors import AuditError, GenesisError, ParameterError
+from genesis_lab.service.audit_guard import FIX
 from genesis_lab.service.state import ServiceState
 from genesis_lab.service.store import UnsafePathError, resolve_file, store_files
 from genesis_lab.service.views import dcat_catalog, entry_view
@@ -52,6 +53,18 @@ def send_file(out_fd: int, in_fd: int, size: int, timeout: float) -> None:
         offset += sent
 
 
+def audit_failed_message(why: str | None) -> str:
+    """The body of the 503 while the audit log is failed.
+
+    >>> audit_failed_message("cut short").startswith("The audit log failed verification")
+    True
+    """
+    return (
+        f"The audit log failed verification ({why or 'its last write failed'}), so this service "
+        f"refuses data until it is dealt with. {FIX}"
+    )
+
+
 class _Handled(Exception):
     """Raised after a response was written and audited, to stop the handler."""
 
@@ -60,6 +73,8 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
     """Base: hub authentication in :meth:`prepare`, JSON errors, one audit record per request."""
 
     event_type = "service.request"
+    serves_during_audit_fault = False
+    """Catalog metadata handlers go on (public entries only) while the audit log is failed."""
     state: ServiceState
 
     def initialize(self, state: ServiceState) -> None:
@@ -98,6 +113,12 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         self.identity = identity_from_hub_model(
             model, clearance_groups=settings.clearance_groups, vetted_group=settings.vetted_group
         )
+        if self.state.audit_fault and not self.serves_during_audit_fault:
+            self.refuse_audit_failed()
+
+    def refuse_audit_failed(self) -> NoReturn:
+        """503 while the audit log is failed: why, and what the administrator must run."""
+        self.fail(503, "audit-log-failed", audit_failed_message(self.state.audit_fault), "error")
 
     # -- responses and audit --------------------------------------------------------------
     @property
@@ -133,7 +154,7 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         """Append this request's record (once) before answering."""
         record = self._audit_record(outcome, reason, identity, extra)
         if record is not None:
-            self.state.audit.append(**record)
+            self.state.record_audit(record)
 
     async def audit_in_thread(self, outcome: str, reason: str = "", **extra: Any) -> None:
         """As :meth:`audit`, with the fsync off the event loop (other requests go on meanwhile)."""
@@ -178,6 +199,14 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, AuditError) or (status_code >= 500 and self.state.audit_fault):
+            self.set_status(503)
+            with contextlib.suppress(GenesisError):
+                self.audit("error", f"503: audit log failed: {self.state.audit_fault}")
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.finish(json.dumps({"error": "audit-log-failed",
+                                    "message": audit_failed_message(self.state.audit_fault)}))  # fmt: skip
+            return
         message = self._reason
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message
@@ -198,6 +227,8 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         decision = decide(self.identity, entry)
         if not decision.visible:
             self.not_found(entry_id)
+        if self.state.audit_fault and entry.marking != "public":
+            self.refuse_audit_failed()
         return entry, decision
 
     def deny(self, decision: Decision) -> NoReturn:
@@ -231,9 +262,10 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
     def visible_entries(self) -> list[tuple[Entry, Decision]]:
         assert self.identity is not None
         out = []
+        public_only = bool(self.state.audit_fault)
         for entry in self.state.catalog():
             decision = decide(self.identity, entry)
-            if decision.visible:
+            if decision.visible and not (public_only and entry.marking != "public"):
                 out.append((entry, decision))
         return out
 
@@ -254,6 +286,7 @@ class CatalogHandler(GenesisHandler):
     """``GET /api/catalog``: the entries the caller may see, searched by ``q`` and facets."""
 
     event_type = "catalog.list"
+    serves_during_audit_fault = True
 
     def get(self) -> None:
         q = self.get_query_argument("q", None)
@@ -280,6 +313,7 @@ class EntryHandler(GenesisHandler):
     """``GET /api/catalog/{domain}/{name}``: one entry's metadata; distributions if readable."""
 
     event_type = "catalog.get"
+    serves_during_audit_fault = True
 
     def get(self, domain: str, name: str) -> None:
         entry, decision = self.lookup(f"{domain}/{name}")
@@ -407,6 +441,7 @@ class DcatHandler(GenesisHandler):
     """``GET /api/dcat``: the DCAT-US 1.1 catalog of the entries the caller may see."""
 
     event_type = "dcat.export"
+    serves_during_audit_fault = True
 
     def get(self) -> None:
         items = [(e, d, self.state.store_of(e)) for e, d in self.visible_entries()]
@@ -418,6 +453,7 @@ class OpenAPIHandler(GenesisHandler):
     """``GET /api/openapi.json``: the OpenAPI description of this API."""
 
     event_type = "openapi.get"
+    serves_during_audit_fault = True
 
     def get(self) -> None:
         from genesis_lab.service.openapi import openapi_document

@@ -20,9 +20,11 @@ __all__ = [
     "genesis_service",
     "service_environment",
     "session_environment",
+    "witness_service",
 ]
 
 SERVICE_NAME = "genesis"
+WITNESS_NAME = "genesis-audit-witness"
 
 
 def service_environment(settings: Settings | None = None) -> dict[str, str]:
@@ -38,6 +40,7 @@ def service_environment(settings: Settings | None = None) -> dict[str, str]:
         "GENESIS_STATE_DIR": str(s.state_dir),
         "GENESIS_RESULTS_ROOT": str(s.results_root),
         "GENESIS_CACHE_DIR": str(s.cache_dir),
+        "GENESIS_AUDIT_WITNESS_DIR": str(s.audit_witness_dir),
         "GENESIS_USER_CATALOG_DIR": str(s.user_catalog_dir),
         "GENESIS_CATALOG_PATHS": os.pathsep.join(str(p) for p in s.catalog_paths),
         "GENESIS_CHALLENGE_PATHS": os.pathsep.join(str(p) for p in s.challenge_paths),
@@ -67,6 +70,22 @@ def genesis_service(
         "oauth_no_confirm": True,
         "display": True,
         "info": {"description": "Catalog, data access, audit and pipelines of genesis-lab"},
+    }
+
+
+def witness_service(*, settings: Settings | None = None) -> dict[str, Any]:
+    """The audit witness (:mod:`genesis_lab.service.witness`) as a hub-managed service: it runs as
+    the hub's user (root in production), keeps the genesis service's signed checkpoints in
+    ``audit_witness_dir`` and answers on a Unix socket there, so it needs no URL and no port.
+
+    >>> witness_service()["command"][-1]
+    'genesis_lab.service.witness'
+    """
+    return {
+        "name": WITNESS_NAME,
+        "command": [sys.executable, "-m", "genesis_lab.service.witness"],
+        "environment": service_environment(settings),
+        "info": {"description": "Keeps the genesis service's signed audit checkpoints"},
     }
 
 

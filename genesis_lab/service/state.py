@@ -18,6 +18,7 @@ from genesis_lab.access.audit import AuditLog, default_log_path
 from genesis_lab.catalog.catalog import Catalog, load_catalog
 from genesis_lab.catalog.entry import Entry
 from genesis_lab.catalog.sources import sources_fingerprint
+from genesis_lab.service.audit_guard import AuditGuard
 from genesis_lab.service.store import dataset_store, model_store
 from genesis_lab.settings import Settings
 
@@ -34,7 +35,9 @@ class ServiceState:
     def __init__(self, settings: Settings, hub_auth: Any, *, audit: AuditLog | None = None):
         self.settings = settings
         self.hub_auth = hub_auth
-        self.audit = audit or AuditLog(default_log_path(settings))
+        self.guard = AuditGuard(
+            settings, audit or AuditLog(default_log_path(settings), sole_writer=True)
+        )
         assert settings.data_root is not None
         self.data_root: Path = settings.data_root
         prefix = settings.service_prefix
@@ -49,6 +52,21 @@ class ServiceState:
         self._audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-audit")
         self._audit_queue: list[tuple[dict[str, Any], asyncio.Future]] = []
         self._audit_writer: asyncio.Future | None = None
+
+    @property
+    def audit(self) -> AuditLog:
+        """The log records go to now (after a fault: a log of their own, see :class:`AuditGuard`)."""
+        return self.guard.current
+
+    @property
+    def audit_fault(self) -> str | None:
+        """Why the audit log failed verification, or None; data is refused while it is set."""
+        return self.guard.fault
+
+    def record_audit(self, record: dict[str, Any]) -> None:
+        """Append one record now (on the event loop)."""
+        self.guard.append_many([record])
+        self.guard.note_appended()
 
     def catalog(self) -> Catalog:
         """The local catalog (never the remote one: the service *is* the remote)."""
@@ -98,7 +116,7 @@ class ServiceState:
             batch, self._audit_queue = self._audit_queue, []
             try:
                 await loop.run_in_executor(
-                    self._audit_pool, self.audit.append_many, [r for r, _ in batch]
+                    self._audit_pool, self.guard.append_many, [r for r, _ in batch]
                 )
             except Exception as exc:  # every waiter fails closed with the cause
                 for _, done in batch:
@@ -108,6 +126,7 @@ class ServiceState:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+                self.guard.note_appended()
 
     async def run_data_io(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking data I/O (a file sent to a client) in the data threads."""

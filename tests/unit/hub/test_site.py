@@ -63,7 +63,7 @@ def test_the_shipped_site_file_is_valid(monkeypatch):
     assert get_allocations()["local"].members == ("*",)
     assert set(plan.load_groups) >= {"clearance-controlled", "clearance-export-controlled"}
     services = {svc["name"]: svc for svc in plan.services}
-    assert set(services) == {"idle-culler", "genesis", "genesis-scheduler"}
+    assert set(services) == {"idle-culler", "genesis", "genesis-scheduler", "genesis-audit-witness"}
     assert "--timeout=3600" in services["idle-culler"]["command"]
     assert services["genesis"]["url"] == "http://127.0.0.1:10101"
     assert plan.spawner_environment == {
