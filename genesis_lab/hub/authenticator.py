@@ -139,6 +139,10 @@ class _ToggleAuthorization(ToggleAuthorizationHandler):
 
     async def get(self, slug: str) -> None:
         await super().get(slug)
+        if self.authenticator.is_approved(slug):
+            # an approved user is a hub user at once, so an admin can grant clearances before
+            # their first login
+            self.user_from_username(self.authenticator.normalize_username(slug))
         self.authenticator.sync_vetted(slug)
 
 
