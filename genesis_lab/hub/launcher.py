@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from genesis_lab.data.demo import write_demo_datasets
 from genesis_lab.errors import SettingsError
 from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub.config import HubPlan, hub_plan
@@ -77,6 +78,8 @@ def prepare(
     os.chmod(state, 0o700)
     plan.sessions_root.mkdir(parents=True, exist_ok=True)
     os.chmod(plan.sessions_root, 0o755)
+    if plan.settings.service.get("demo_datasets"):
+        write_demo_datasets(Path(plan.settings.data_root), Path(plan.settings.user_catalog_dir))
     if plan.isolated:
         prepare_layout(plan)
     if not Path(plan.cookie_secret_file).is_file():
