@@ -1,21 +1,25 @@
 """What a run depends on: input asset versions, package versions, and the cache key over them.
 
 The cache key is the sha256 of notebook bytes, canonical parameters, inputs and package versions.
+A simulator input carries ``code_sha256``, the digest of the module that implements it, so a
+changed simulator changes the key.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from genesis_lab.errors import PipelineError, UnknownAssetError
 from genesis_lab.pipelines.challenge import Challenge
 
-__all__ = ["BASE_PACKAGES", "cache_key", "input_versions", "package_versions"]
+__all__ = ["BASE_PACKAGES", "cache_key", "code_sha256", "input_versions", "package_versions"]
 
 BASE_PACKAGES: tuple[str, ...] = (
     "genesis-lab",
@@ -54,8 +58,29 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     return out
 
 
+def code_sha256(source: str) -> str | None:
+    """sha256 of the source file of ``module:qualname`` (a simulator's ``provenance.source``).
+
+    The module is located, not imported. None when it has no source file.
+
+    >>> len(code_sha256("genesis_lab.pipelines.provenance:code_sha256"))
+    64
+    """
+    module = source.split(":", 1)[0]
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()
+
+
 def input_versions(challenge: Challenge) -> list[dict[str, Any]]:
-    """Catalog id, kind, version and sha256 of every dataset, simulator and model the challenge uses."""
+    """Catalog id, kind, version and sha256 of every dataset, simulator and model the challenge uses.
+
+    Simulators also carry ``code_sha256`` (see :func:`code_sha256`).
+    """
     if not (challenge.datasets or challenge.simulators or challenge.models):
         return []
     from genesis_lab.catalog import get_catalog
@@ -75,17 +100,18 @@ def input_versions(challenge: Challenge) -> list[dict[str, Any]]:
                     f"challenge {challenge.id!r} uses {kind} {asset_id!r}, which is not in the "
                     f"catalog: {exc}"
                 ) from None
-            out.append(
-                {
-                    "id": asset_id,
-                    "kind": kind,
-                    "title": entry.title,
-                    "version": entry.provenance.version,
-                    "sha256": entry.provenance.sha256,
-                    "source": entry.provenance.source,
-                    "license": entry.license,
-                }
-            )
+            item = {
+                "id": asset_id,
+                "kind": kind,
+                "title": entry.title,
+                "version": entry.provenance.version,
+                "sha256": entry.provenance.sha256,
+                "source": entry.provenance.source,
+                "license": entry.license,
+            }
+            if kind == "simulator":
+                item["code_sha256"] = code_sha256(entry.provenance.source)
+            out.append(item)
     return out
 
 

@@ -242,6 +242,7 @@ def run(
         source_sha256=prep.notebook_sha256,
         files=files,
         error=result.error,
+        metrics=result.metrics,
     )
     write_json_atomic(work / CRATE_FILE, crate)
     status = {
