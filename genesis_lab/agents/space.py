@@ -1,13 +1,15 @@
 """The design space of a campaign: named dimensions with bounds, integer steps or choices.
 
-A space is declared (``Space.from_dict``) or read from a simulator's parameter schema.
+A space is declared (``Space.from_dict``) or read from a simulator's parameter schema; then it
+also carries the simulator's validity relations, and its box holds only valid points.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from genesis_lab.errors import CampaignError, ParameterError
@@ -130,6 +132,9 @@ class Space:
 
     dimensions: tuple[Dimension, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
+    relations: tuple[Any, ...] = ()
+    """Validity relations over the dimensions (``simulators.base.Relation``, bound to the
+    fixed and default values of the other parameters); :meth:`check` applies them."""
 
     def __post_init__(self) -> None:
         names = [d.name for d in self.dimensions]
@@ -183,8 +188,18 @@ class Space:
     ) -> Space:
         """The space of a simulator's parameter schema (``include`` picks some; others default).
 
-        >>> from genesis_lab.simulators import get_simulator  # doctest: +SKIP
-        >>> Space.from_simulator(get_simulator("biotechnology/michaelis-menten"))  # doctest: +SKIP
+        The simulator's validity relations are bound to the fixed and default values of the
+        parameters left out, and the box is made to hold only valid points: a relation on one
+        searched parameter narrows its bounds (or its choices) to where the model holds; one
+        that spans several searched parameters must hold at every corner of the box, or a
+        :class:`CampaignError` names it and says what to fix. So a policy proposing anywhere
+        in the box never proposes a point the simulator refuses.
+
+        >>> from genesis_lab.simulators import get_simulator
+        >>> sim = get_simulator("advanced-manufacturing/rosenthal-melt-pool")
+        >>> s = Space.from_simulator(sim, include=["power", "preheat_temperature"])
+        >>> s["preheat_temperature"].bounds[1] < 1700.0  # below the default melting point
+        True
         """
         params = {p.name: p for p in simulator.parameters}
         wanted = list(include) if include is not None else list(params)
@@ -210,14 +225,26 @@ class Space:
                         f"parameter {name!r} has no bounds; give it in fixed= or leave it out"
                     )
                 dims.append(Dimension(name, p.type, tuple(p.bounds), unit=p.unit))
-        return cls(tuple(dims), fixed)
+        constants = {p.name: p.default for p in simulator.parameters if p.name not in wanted}
+        constants.update(fixed)
+        sim_id = getattr(simulator, "id", simulator)
+        relations = []
+        for relation in getattr(simulator, "relations", ()):
+            bound = relation.bind(constants)
+            dims = _confine(dims, bound, relation, sim_id)
+            relations.append(bound)
+        return cls(tuple(dims), fixed, tuple(relations))
 
     def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Every dimension present and in bounds; returns converted values."""
         missing = [n for n in self.names if n not in params]
         if missing:
             raise ParameterError(f"parameters {missing} are missing; the space has {self.names}")
-        return {d.name: d.check(params[d.name]) for d in self.dimensions}
+        out = {d.name: d.check(params[d.name]) for d in self.dimensions}
+        for relation in self.relations:
+            if len(relation.failing({k: [out[k]] for k in relation.parameters})):
+                raise relation.error("the design space", {k: [out[k]] for k in out}, 0)
+        return out
 
     def grid(self, budget: int) -> list[dict[str, Any]]:
         """A full-factorial grid with about ``budget`` points or more (levels per axis equal)."""
@@ -227,8 +254,6 @@ class Space:
         if cont:
             per_axis = max(2, math.ceil((budget / n_choice) ** (1 / len(cont)) - 1e-9))
         axes: list[Sequence[Any]] = [d.levels(per_axis) for d in self.dimensions]
-        import itertools
-
         return [dict(zip(self.names, combo, strict=True)) for combo in itertools.product(*axes)]
 
     def to_dict(self) -> dict[str, Any]:
@@ -239,3 +264,73 @@ class Space:
         return cls(
             tuple(Dimension.from_dict(d) for d in data["dimensions"]), dict(data.get("fixed", {}))
         )
+
+
+def _corners(dims: Sequence[Dimension]) -> list[dict[str, Any]]:
+    """Every corner of the box of ``dims`` (every choice of a choice dimension)."""
+    axes = [list(d.choices) if d.type == "choice" else list(d.bounds or ()) for d in dims]
+    return [dict(zip([d.name for d in dims], c, strict=True)) for c in itertools.product(*axes)]
+
+
+def _holds(relation: Any, point: Mapping[str, Any]) -> bool:
+    return not len(relation.failing({k: [point[k]] for k in relation.parameters}))
+
+
+def _confine(dims: list[Dimension], bound: Any, relation: Any, sim_id: Any) -> list[Dimension]:
+    """``dims`` with the box made valid for ``bound``, or a CampaignError saying what to fix."""
+    involved = [d for d in dims if d.name in bound.parameters]
+    if not involved:
+        if not _holds(bound, {}):
+            raise CampaignError(
+                f"the fixed and default values of {sim_id} break its relation "
+                f"{relation.text!r} ({relation.why}); change them with fixed="
+            )
+        return dims
+    if not relation.monotone:
+        levels = [d.levels(9) for d in involved]
+        points = [dict(zip([d.name for d in involved], c, strict=True))
+                  for c in itertools.product(*levels)]  # fmt: skip
+    else:
+        points = _corners(involved)
+    bad = [pt for pt in points if not _holds(bound, pt)]
+    if not bad:
+        return dims
+    if len(involved) == 1:
+        narrowed = _narrow(involved[0], bound)
+        if narrowed is not None:
+            return [narrowed if d.name == narrowed.name else d for d in dims]
+    names = ", ".join(d.name for d in involved)
+    example = ", ".join(f"{k}={v!r}" for k, v in bad[0].items())
+    raise CampaignError(
+        f"{sim_id} needs {relation.text!r} ({relation.why}), which fails in part of this "
+        f"design space (for example at {example}); fix one of {names} with fixed= or search "
+        "fewer parameters with include=, so the whole space is valid"
+    )
+
+
+def _narrow(dim: Dimension, bound: Any) -> Dimension | None:
+    """The largest sub-range (or subset of choices) of ``dim`` where ``bound`` holds."""
+    if dim.type == "choice":
+        kept = tuple(c for c in dim.choices if _holds(bound, {dim.name: c}))
+        return replace(dim, choices=kept) if kept else None
+    assert dim.bounds is not None
+    lo, hi = dim.bounds
+    ok_lo, ok_hi = _holds(bound, {dim.name: lo}), _holds(bound, {dim.name: hi})
+    if ok_lo == ok_hi:
+        return None
+    good, bad = (lo, hi) if ok_lo else (hi, lo)
+    log = dim.log and lo > 0
+    for _ in range(80):
+        mid = math.sqrt(good * bad) if log else 0.5 * (good + bad)
+        if _holds(bound, {dim.name: mid}):
+            good = mid
+        else:
+            bad = mid
+    if dim.type == "int":
+        good = math.floor(good) if ok_lo else math.ceil(good)
+        if not _holds(bound, {dim.name: good}):
+            return None
+    new = (lo, good) if ok_lo else (good, hi)
+    if not new[0] < new[1]:
+        return None
+    return replace(dim, bounds=(float(new[0]), float(new[1])))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from genesis_lab.simulators.base import Output, Parameter, Simulator
+from genesis_lab.simulators.base import Output, Parameter, Relation, Simulator
 
 __all__ = ["RosenthalMeltPool", "rosenthal_temperature"]
 
@@ -36,7 +36,7 @@ class RosenthalMeltPool(Simulator):
     """
 
     id = "advanced-manufacturing/rosenthal-melt-pool"
-    version = "1.0"
+    version = "1.1"
     title = "Rosenthal moving point source: laser melt pool"
     description = (
         "Quasi-steady temperature around a point heat source moving over a semi-infinite plate "
@@ -58,8 +58,26 @@ class RosenthalMeltPool(Simulator):
         Parameter("preheat_temperature", "K", (1.0, 3000.0), 300.0, "Plate temperature T0."),
         Parameter("melting_temperature", "K", (300.0, 4000.0), 1700.0, "Liquidus Tm."),
     )
+    relations = (
+        Relation(
+            "preheat_temperature < melting_temperature",
+            ("preheat_temperature", "melting_temperature"),
+            lambda p: p["preheat_temperature"] < p["melting_temperature"],
+            "the plate must be solid before the laser arrives, or there is no melt-pool boundary",
+        ),
+    )
+    validity_notes = (
+        "temperature is NaN at the source node (x = y = 0), where the point source is singular",
+        "conduction only: no latent heat, convection, keyhole or temperature-dependent "
+        "properties, so the pool is a conduction-mode estimate",
+    )
     outputs = (
-        Output("temperature", "K", "Surface temperature, source at x = y = 0.", scalar=False),
+        Output(
+            "temperature",
+            "K",
+            "Surface temperature, source at x = y = 0 (NaN there: the point source is singular).",
+            scalar=False,
+        ),
         Output("melt_pool_length", "m", "Length of the melt pool along the scan."),
         Output("melt_pool_width", "m", "Width of the melt pool on the surface."),
         Output("melt_pool_rear_length", "m", "Distance from the source to the melt-pool tail."),
@@ -77,8 +95,9 @@ class RosenthalMeltPool(Simulator):
         t0, tm = points["preheat_temperature"], points["melting_temperature"]
         p = (slice(None), None, None)
         xi, y = self.x_grid[None, :, None], self.y_grid[None, None, :]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             field = rosenthal_temperature(xi, y, 0.0, q[p], k[p], alpha[p], v[p], t0[p])
+        field = np.where((xi == 0.0) & (y == 0.0), np.nan, field)
 
         # On the axis behind the source xi + r = 0, so the tail is closed form; the front and
         # the width are found by vectorised bisection.

@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from genesis_lab.catalog import Entry
 
-__all__ = ["Output", "Parameter", "Simulator", "point_seed"]
+__all__ = ["Output", "Parameter", "Relation", "Simulator", "point_seed"]
 
 ParameterType = Literal["float", "int", "bool", "choice"]
 
@@ -118,6 +118,65 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A condition between parameters that the model needs beyond each one's bounds.
+
+    ``holds`` takes a mapping of parameter arrays (one value per point) and returns a boolean
+    array, True where the model holds. ``monotone`` says that flipping from holding to failing
+    happens at most once along each parameter (with the others fixed), so checking the corners
+    of a box certifies the whole box (the campaign space relies on it).
+
+    >>> r = Relation("a < b", ("a", "b"), lambda p: p["a"] < p["b"], "a must stay below b")
+    >>> r.failing({"a": np.array([1.0, 3.0]), "b": np.array([2.0, 2.0])}).tolist()
+    [1]
+    """
+
+    text: str
+    parameters: tuple[str, ...]
+    holds: Callable[[Mapping[str, np.ndarray]], np.ndarray] = field(compare=False)
+    why: str = ""
+    monotone: bool = True
+
+    def failing(self, points: Mapping[str, Any]) -> np.ndarray:
+        """Indices of the points where the relation does not hold."""
+        arrays = {n: np.atleast_1d(np.asarray(points[n])) for n in self.parameters}
+        with np.errstate(all="ignore"):
+            ok = np.asarray(self.holds(arrays), dtype=bool)
+        n = max((len(a) for a in arrays.values()), default=1)
+        return np.flatnonzero(~np.broadcast_to(ok, (n,)))
+
+    def error(self, simulator_id: str, points: Mapping[str, Any], index: int) -> ParameterError:
+        """The :class:`ParameterError` for point ``index``: the relation, the values, why."""
+        values = ", ".join(
+            f"{n}={np.atleast_1d(np.asarray(points[n]))[index if np.size(points[n]) > 1 else 0].item()!r}"
+            for n in self.parameters
+        )
+        why = f" ({self.why})" if self.why else ""
+        return ParameterError(
+            f"{simulator_id}: the relation {self.text!r} does not hold for {values}{why}; "
+            "change one of these parameters"
+        )
+
+    def bind(self, constants: Mapping[str, Any]) -> Relation:
+        """The relation over the parameters not in ``constants`` (those take the given value)."""
+        consts = {n: np.asarray([constants[n]]) for n in self.parameters if n in constants}
+        free = tuple(n for n in self.parameters if n not in consts)
+        inner = self.holds
+
+        def holds(points: Mapping[str, np.ndarray]) -> np.ndarray:
+            n = max((len(np.atleast_1d(points[k])) for k in free), default=1)
+            merged = {k: np.repeat(v, n) for k, v in consts.items()}
+            merged.update({k: np.atleast_1d(np.asarray(points[k])) for k in free})
+            return inner(merged)
+
+        return Relation(self.text, free, holds, self.why, self.monotone)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (catalog entry, CLI, widget)."""
+        return {"relation": self.text, "parameters": list(self.parameters), "why": self.why}
+
+
+@dataclass(frozen=True)
 class Output:
     """One output variable: name, unit, description; ``scalar`` ones are summary objectives."""
 
@@ -150,6 +209,10 @@ class Simulator:
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     outputs: ClassVar[tuple[Output, ...]] = ()
     references: ClassVar[tuple[str, ...]] = ()
+    relations: ClassVar[tuple[Relation, ...]] = ()
+    """Conditions between parameters where the model holds (checked on every run)."""
+    validity_notes: ClassVar[tuple[str, ...]] = ()
+    """Singular points, documented NaN outputs and the regime the model is meant for."""
     agency: ClassVar[str] = "Genesis Mission"
     publisher: ClassVar[str] = "Genesis Mission"
     stochastic: ClassVar[bool] = False
@@ -186,7 +249,54 @@ class Simulator:
         out = cls.defaults()
         for name, value in params.items():
             out[name] = cls.parameter(name).check(value)
+        cls.check_relations({k: np.asarray([v]) for k, v in out.items()})
         return out
+
+    @classmethod
+    def check_relations(cls, points: Mapping[str, np.ndarray]) -> None:
+        """Raise a :class:`ParameterError` naming the first relation a point breaks."""
+        for relation in cls.relations:
+            bad = relation.failing(points)
+            if len(bad):
+                raise relation.error(cls.id, points, int(bad[0]))
+
+    @classmethod
+    def validity(cls) -> dict[str, Any]:
+        """Where the model holds: each parameter's allowed values, the relations, the notes.
+
+        >>> from genesis_lab.simulators.advanced_manufacturing import RosenthalMeltPool
+        >>> RosenthalMeltPool.validity()["relations"][0]["relation"]
+        'preheat_temperature < melting_temperature'
+        """
+        return {
+            "bounds": {p.name: p.describe_allowed() for p in cls.parameters},
+            "relations": [r.to_dict() for r in cls.relations],
+            "notes": list(cls.validity_notes),
+        }
+
+    @classmethod
+    def describe(cls) -> str:
+        """A plain-text description: parameters with their allowed values, validity, outputs.
+
+        >>> from genesis_lab.simulators.biotechnology import MichaelisMenten
+        >>> "Valid where" in MichaelisMenten.describe()
+        True
+        """
+        lines = [f"{cls.id} (version {cls.version}): {cls.title}", cls.description, ""]
+        lines.append("Parameters:")
+        for p in cls.parameters:
+            lines.append(
+                f"  {p.name}: {p.describe_allowed()}; default {p.default!r}. {p.description}"
+            )
+        lines.append("Valid where:")
+        lines.extend(f"  {r.text}  ({r.why})" if r.why else f"  {r.text}" for r in cls.relations)
+        if not cls.relations:
+            lines.append("  every parameter within its bounds (no relation between them)")
+        lines.extend(f"  note: {n}" for n in cls.validity_notes)
+        lines.append("Outputs:")
+        for o in cls.outputs:
+            lines.append(f"  {o.name} [{o.unit}]: {o.description}")
+        return "\n".join(lines)
 
     @classmethod
     def validate_batch(cls, points: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -205,6 +315,7 @@ class Simulator:
             raw = points.get(p.name, p.default)
             arr = p.check_array(raw)
             out[p.name] = np.repeat(arr, n) if len(arr) == 1 and n > 1 else arr
+        cls.check_relations(out)
         return out
 
     # --- running ------------------------------------------------------------------------
@@ -305,7 +416,10 @@ class Simulator:
                     "version": cls.version,
                 },
                 "loader": cls.id,
-                "options": {"parameters": [p.to_dict() for p in cls.parameters]},
+                "options": {
+                    "parameters": [p.to_dict() for p in cls.parameters],
+                    "validity": cls.validity(),
+                },
                 "units": {o.name: o.unit for o in cls.outputs},
             }
         )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from genesis_lab.simulators.base import Output, Parameter, Simulator
+from genesis_lab.simulators.base import Output, Parameter, Relation, Simulator
 
 __all__ = ["MichaelisMenten"]
 
@@ -44,11 +44,27 @@ class MichaelisMenten(Simulator):
         Parameter("vmax", "mM/s", (1e-4, 1e2), 0.1, "Maximum reaction rate."),
         Parameter("t_end", "s", (1e-2, 1e6), 60.0, "Duration of the simulated reaction."),
     )
+    relations = (
+        Relation(
+            "vmax * t_end / km <= 2000",
+            ("vmax", "t_end", "km"),
+            lambda p: p["vmax"] * p["t_end"] / p["km"] <= 2000.0,
+            "each of the 2000 Runge–Kutta steps must be at most the first-order time constant "
+            "Km/Vmax, or the fixed-step integration loses accuracy, then stability",
+        ),
+    )
+    validity_notes = (
+        "half_conversion_time is NaN when less than half the substrate is used by t_end",
+    )
     outputs = (
         Output("substrate", "mM", "Substrate concentration over time.", scalar=False),
         Output("product", "mM", "Product concentration over time.", scalar=False),
         Output("time", "s", "Time of each output sample.", scalar=False),
-        Output("half_conversion_time", "s", "Time when half the substrate is consumed."),
+        Output(
+            "half_conversion_time",
+            "s",
+            "Time when half the substrate is consumed (NaN if not reached by t_end).",
+        ),
         Output("final_substrate", "mM", "Substrate left at t_end."),
         Output("conversion", "1", "Fraction of substrate converted at t_end."),
     )

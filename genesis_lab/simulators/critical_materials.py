@@ -48,6 +48,12 @@ class SolventExtractionCascade(Simulator):
         Parameter("flow_ratio", "1", (1e-2, 1e2), 1.0, "Organic to aqueous flow ratio O/A."),
         Parameter("feed_fraction_a", "1", (0.0, 1.0), 0.5, "Mole fraction of A in the feed."),
     )
+    validity_notes = (
+        "ideal equilibrium stages with constant distribution ratios and flows (Kremser): no "
+        "loading limit of the solvent, no crud, no entrainment",
+        "aqueous_a and aqueous_b are NaN beyond a point's last stage (stage dimension of the "
+        "batch's largest n_stages)",
+    )
     outputs = (
         Output("aqueous_a", "1", "Aqueous A per stage, relative to the feed.", scalar=False),
         Output("aqueous_b", "1", "Aqueous B per stage, relative to the feed.", scalar=False),

@@ -39,12 +39,16 @@ BOSCH_HALE = {
         3.517,
     ),
     "D(d,n)3He": BoschHaleFit(
-        31.3970, 937814.0, (5.43360e-12, 5.85778e-3, 7.68222e-3, 0.0, -2.96400e-6, 0.0, 0.0),
+        31.3970,
+        937814.0,
+        (5.43360e-12, 5.85778e-3, 7.68222e-3, 0.0, -2.96400e-6, 0.0, 0.0),
         3.269,
         0.820,
     ),
     "D(d,p)T": BoschHaleFit(
-        31.3970, 937814.0, (5.65718e-12, 3.41267e-3, 1.99167e-3, 0.0, 1.05060e-5, 0.0, 0.0),
+        31.3970,
+        937814.0,
+        (5.65718e-12, 3.41267e-3, 1.99167e-3, 0.0, 1.05060e-5, 0.0, 0.0),
         4.033,
         4.033,
     ),
@@ -132,7 +136,9 @@ class FusionPowerBalance(Simulator):
         Output("reactivity_dd_n", "m^3/s", "<σv> of D(d,n)3He."),
         Output("reactivity_dd_p", "m^3/s", "<σv> of D(d,p)T."),
         Output("fusion_power_density", "W/m^3", "Fusion power per volume."),
-        Output("charged_power_density", "W/m^3", "Fusion power in charged products (self-heating)."),
+        Output(
+            "charged_power_density", "W/m^3", "Fusion power in charged products (self-heating)."
+        ),
         Output("bremsstrahlung_density", "W/m^3", "Bremsstrahlung loss C Z_eff n^2 sqrt(T)."),
         Output("transport_loss_density", "W/m^3", "Transport loss 3nT/τ_E."),
         Output("heating_power_density", "W/m^3", "External heating needed (<= 0: ignited)."),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from genesis_lab.simulators.base import Output, Parameter, Simulator
+from genesis_lab.simulators.base import Output, Parameter, Relation, Simulator
 
 __all__ = ["TransverseFieldIsing"]
 
@@ -68,6 +68,19 @@ class TransverseFieldIsing(Simulator):
             type="choice",
             choices=("periodic", "open"),
         ),
+    )
+    relations = (
+        Relation(
+            "coupling + field > 0",
+            ("coupling", "field"),
+            lambda p: p["coupling"] + p["field"] > 0,
+            "at J = h = 0 every state is a ground state: the gap is 0 and <σx> is undefined",
+        ),
+    )
+    validity_notes = (
+        "exact for the finite chain (dense diagonalisation up to 10 sites, Lanczos to 1e-12 "
+        "beyond); finite-size gaps stay open at h = J",
+        "at h = 0 the ground state is doubly degenerate: gap is 0 and <σx> is 0",
     )
     outputs = (
         Output("ground_state_energy", "J", "Ground-state energy E0."),

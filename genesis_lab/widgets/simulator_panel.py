@@ -1,7 +1,8 @@
 """``SimulatorPanel``: controls built from a simulator's parameter schema, a run button, a live plot.
 
-Values are checked by the simulator's own ``Parameter.check``; a bad value is shown on its
-control, never as a traceback.
+Values are checked by the simulator's own ``Parameter.check`` and its validity relations; a bad
+value is shown on its control (a broken relation on every control it names), never as a
+traceback. The validity domain (relations and notes) is listed under the controls.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class SimulatorPanel(w.VBox):
         self.run_button = w.Button(description="Run", icon="play", button_style="primary")
         self.run_button.add_class("genesis-sim-run")
         self.run_button.on_click(lambda _b: self.run())
+        self.validity = w.HTML(_validity_html(simulator))
+        self.validity.add_class("genesis-sim-validity")
         self.status = w.HTML()
         self.status.add_class("genesis-sim-status")
         self.summary = w.HTML()
@@ -87,7 +90,14 @@ class SimulatorPanel(w.VBox):
         self.plot.add_class("genesis-sim-plot")
         header = w.HTML(f"<h4>{html.escape(simulator.title)}</h4>")
         super().__init__(
-            [header, *rows, w.HBox([self.run_button, self.status]), self.summary, self.plot],
+            [
+                header,
+                *rows,
+                self.validity,
+                w.HBox([self.run_button, self.status]),
+                self.summary,
+                self.plot,
+            ],
             **kwargs,
         )
         self.add_class("genesis-simulator-panel")
@@ -114,13 +124,23 @@ class SimulatorPanel(w.VBox):
             except GenesisError as exc:
                 self.messages[name].value = error_html(exc)
                 self.controls[name].add_class("genesis-invalid")
-        return ok if len(ok) == len(self.controls) else None
+        if len(ok) != len(self.controls):
+            self.status.value = "Fix the highlighted parameter to run."
+            return None
+        for relation in self.simulator.relations:
+            if len(relation.failing({k: [ok[k]] for k in relation.parameters})):
+                exc = relation.error(self.simulator.id, {k: [v] for k, v in ok.items()}, 0)
+                for name in relation.parameters:
+                    self.messages[name].value = error_html(f"breaks {relation.text}")
+                    self.controls[name].add_class("genesis-invalid")
+                self.status.value = error_html(exc)
+                return None
+        return ok
 
     def run(self) -> Any:
         """Run the simulator at the controls' values; update the summary and the plot."""
         params = self._check()
         if params is None:
-            self.status.value = "Fix the highlighted parameter to run."
             return None
         try:
             ds = self.simulator.run(params, seed=self.seed)
@@ -144,6 +164,18 @@ class SimulatorPanel(w.VBox):
             plot = dataset_plot(ds)
             if plot is not None:
                 display(plot)
+
+
+def _validity_html(simulator: Simulator) -> str:
+    """The validity domain: each relation with its reason, then the notes."""
+    items = [
+        f"<li><code>{html.escape(r.text)}</code>: {html.escape(r.why)}</li>"
+        for r in simulator.relations
+    ]
+    items += [f"<li>{html.escape(n)}</li>" for n in simulator.validity_notes]
+    if not items:
+        items = ["<li>every parameter within its bounds</li>"]
+    return f"<details><summary>Valid where</summary><ul>{''.join(items)}</ul></details>"
 
 
 def _summary_html(simulator: Simulator, ds: Any) -> str:

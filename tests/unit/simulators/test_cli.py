@@ -16,7 +16,36 @@ def test_list_json_has_every_domain(capsys):
 def test_show_prints_the_parameter_schema(capsys):
     assert main(["simulator", "show", "nuclear-energy/point-kinetics"]) == 0
     out = capsys.readouterr().out
-    assert "reactivity" in out and "[-10, 0.95] $" in out and "Keepin" in out
+    assert "reactivity" in out and "one of 'dollar', 'pcm', 'dk/k'" in out and "Keepin" in out
+    assert "Valid where" in out and "reactivity <= 10 $" in out
+
+
+def test_run_help_with_an_id_shows_the_validity_domain(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as done:
+        main(["simulator", "run", "advanced-manufacturing/rosenthal-melt-pool", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage:" in out and "preheat_temperature < melting_temperature" in out
+    assert "NaN at the source node" in out and "[1, 5000] W" in out
+
+
+def test_run_refuses_a_broken_relation_naming_it(capsys):
+    code = main(["simulator", "run", "advanced-manufacturing/rosenthal-melt-pool",
+                 "-p", "preheat_temperature", "1800"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "'preheat_temperature < melting_temperature' does not hold" in err
+    assert "preheat_temperature=1800.0, melting_temperature=1700.0" in err
+
+
+def test_run_takes_reactivity_in_pcm(capsys):
+    code = main(["simulator", "run", "nuclear-energy/point-kinetics", "-p", "reactivity", "65",
+                 "-p", "reactivity_unit", "pcm", "--json"])  # fmt: skip
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert abs(doc["outputs"]["reactivity_dollars"]["value"] - 0.1) < 1e-12
 
 
 def test_run_with_parameters_prints_json_and_writes_netcdf(capsys, tmp_path):
