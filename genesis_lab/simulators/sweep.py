@@ -106,6 +106,12 @@ def expand_space(
 
 def _grid_axis(sim: Simulator, name: str, spec: Any) -> np.ndarray:
     param = sim.parameter(name)
+    if isinstance(spec, tuple) and len(spec) != 3 and param.type in ("float", "int"):
+        raise ParameterError(
+            f"space[{name!r}] = {spec!r}: the grid method takes a range as (lo, hi, n) for n "
+            f"evenly spaced values, for example ({_first(spec)}, {_last(spec)}, 10), or a list "
+            "of the values themselves; a (lo, hi) range is for method='random' or 'lhs' with n"
+        )
     if isinstance(spec, tuple) and len(spec) == 3 and param.type in ("float", "int"):
         lo, hi, count = spec
         if not isinstance(count, (int, np.integer)) or count < 1:
@@ -138,12 +144,25 @@ def _sample(sim: Simulator, swept: Mapping[str, Any], *, method: str, n: int, se
             idx = np.minimum((unit[:, i] * len(options)).astype(int), len(options) - 1)
             points[name] = options[idx]
             continue
+        if len(spec) != 2:
+            raise ParameterError(
+                f"space[{name!r}] = {spec!r}: method={method!r} takes a range as (lo, hi) (the "
+                "number of samples is the sweep's n), or a list of values to draw from"
+            )
         lo, hi = float(spec[0]), float(spec[1])
         values = lo + (hi - lo) * unit[:, i]
         if param.type == "int":
             values = np.floor(lo + (hi - lo + 1) * unit[:, i]).clip(lo, hi).astype(np.int64)
         points[name] = values
     return points
+
+
+def _first(spec: tuple) -> Any:
+    return spec[0] if spec else "lo"
+
+
+def _last(spec: tuple) -> Any:
+    return spec[-1] if len(spec) > 1 else "hi"
 
 
 def chunk_points(
@@ -182,6 +201,10 @@ def chunk_key(sim: Simulator, chunk: Mapping[str, np.ndarray], seed: int) -> str
 
 def _run_chunk(sim: Simulator, chunk: Mapping[str, np.ndarray], seed: int) -> xr.Dataset:
     return sim.run_batch(chunk, seed=seed)
+
+
+def _size(chunk: Mapping[str, np.ndarray]) -> int:
+    return len(next(iter(chunk.values()))) if chunk else 1
 
 
 def _cache_path(sim: Simulator, key: str) -> Path:
@@ -227,11 +250,12 @@ def _evaluate(
             results[i] = cached
         else:
             todo.append(i)
+    sizes = [_size(c) for c in chunks]
     bar = tqdm(
-        total=len(chunks),
-        initial=len(chunks) - len(todo),
+        total=sum(sizes),
+        initial=sum(sizes) - sum(sizes[i] for i in todo),
         desc=f"sweep {sim.id}",
-        unit="chunk",
+        unit="point",
         disable=not progress,
     )
     try:
@@ -263,18 +287,20 @@ def _evaluate_distributed(sim, chunks, keys, todo, seed, client, results, bar, c
             results[i] = ds
             if cache:
                 _write_cached(_cache_path(sim, keys[i]), ds)
-            bar.update(1)
+            bar.update(_size(chunks[i]))
 
 
 def _evaluate_threaded(sim, chunks, keys, todo, seed, results, bar, cache):
     import dask
     from dask.callbacks import Callback
 
+    tasks = [dask.delayed(_run_chunk, pure=False)(sim, chunks[i], seed) for i in todo]
+    points = {t.key: _size(chunks[i]) for t, i in zip(tasks, todo, strict=True)}
+
     class _Progress(Callback):
         def _posttask(self, key, result, dsk, state, worker_id):
-            bar.update(1)
+            bar.update(points.get(key, 0))
 
-    tasks = [dask.delayed(_run_chunk, pure=False)(sim, chunks[i], seed) for i in todo]
     with _Progress():
         computed = dask.compute(*tasks, scheduler="threads")
     for i, ds in zip(todo, computed, strict=True):

@@ -114,6 +114,33 @@ def test_bad_spaces_get_clear_errors():
         sweep(sim, {"s0": (1.0, 2.0)}, method="random", progress=False)
 
 
+@pytest.mark.parametrize("spec", [(100, 400), (100.0, 200.0, 300.0, 400.0)])
+def test_grid_refuses_a_range_without_a_count(spec):
+    """``(100, 400)`` used to become the 2-point grid [100, 400] without a word."""
+    sim = get_simulator("advanced-manufacturing/rosenthal-melt-pool")
+    with pytest.raises(ParameterError, match=r"space\['power'\].*\(lo, hi, n\).*a list") as err:
+        sweep(sim, {"power": spec}, progress=False)
+    assert "method='random' or 'lhs'" in str(err.value)
+    # what the message offers works: a list is the values themselves
+    ds = sweep("critical-materials/solvent-extraction-cascade", {"flow_ratio": [0.5, 2.0]},
+               progress=False, cache=False)  # fmt: skip
+    assert ds["recovery_a"].sizes == {"flow_ratio": 2}
+
+
+def test_sampled_methods_refuse_a_grid_range():
+    with pytest.raises(ParameterError, match=r"method='lhs' takes a range as \(lo, hi\)"):
+        sweep("critical-materials/solvent-extraction-cascade",
+              {"flow_ratio": (0.5, 2.0, 10)}, method="lhs", n=5, progress=False)  # fmt: skip
+
+
+def test_progress_counts_points_not_chunks(capsys):
+    space = {"n_stages": [1, 2, 3, 4], "distribution_ratio": (0.5, 3.0, 6)}
+    sweep(SolventExtractionCascade(), space, chunk_size=5, progress=True, cache=False)
+    err = capsys.readouterr().err
+    # 24 points in chunks of 5: the bar ends at 24/24 points (not 5/5 chunks)
+    assert "24/24" in err and "point" in err, err
+
+
 def test_sweep_on_a_real_local_cluster_matches_the_threaded_sweep(client):
     space = {"field": (0.0, 2.0, 9), "boundary": ["open", "periodic"], "n_sites": 6}
     on_cluster = sweep("quantum-information/transverse-field-ising", space, cluster=client,
