@@ -17,7 +17,8 @@ c.JupyterHub.cookie_secret_file = plan.cookie_secret_file
 c.ConfigurableHTTPProxy.command = plan.proxy_command
 c.ConfigurableHTTPProxy.auth_token = plan.proxy_auth_token
 c.ConfigurableHTTPProxy.pid_file = str(plan.state_dir / "proxy.pid")
-c.JupyterHub.cleanup_servers = False  # sessions survive a hub restart and are re-attached
+c.JupyterHub.cleanup_servers = False  # sessions survive a hub restart (`genesis-lab up`: stopped)
+c.JupyterHub.pid_file = plan.pid_file  # genesis-lab down
 c.JupyterHub.template_paths = plan.template_paths
 
 # vetted users: sign-up, admin approval, clearances as groups

@@ -1,6 +1,8 @@
-"""``genesis-lab up``: the platform at http://127.0.0.1:8000 with embedded defaults (what make up runs).
+"""``genesis-lab up`` and ``down``: the platform at http://127.0.0.1:8000 on embedded defaults.
 
-SQLite, sessions as local processes, the ``local`` allocation, the local catalog, a first admin.
+SQLite, local sessions, the ``local`` allocation, the local catalog, a first admin. Ctrl-C or
+SIGTERM on ``up`` (or ``genesis-lab down`` from another terminal) stops the hub and every session
+it started; ``genesis-lab hub`` instead keeps sessions running across hub restarts.
 """
 
 from __future__ import annotations
@@ -12,11 +14,54 @@ def register(sub: argparse._SubParsersAction) -> None:
     from genesis_lab.cli.hub import add_hub_arguments
 
     p = sub.add_parser("up", help="start the platform (JupyterHub) at http://127.0.0.1:8000")
-    add_hub_arguments(p, default_port=8000)
+    add_hub_arguments(p, default_port=None)
     p.set_defaults(func=_up)
+
+    down = sub.add_parser("down", help="stop the platform started by up, and its sessions")
+    down.add_argument("--timeout", type=float, default=60, help="seconds to wait (default 60)")
+    down.set_defaults(func=_down)
 
 
 def _up(args: argparse.Namespace) -> int:
     from genesis_lab.cli.hub import run_hub
 
+    args.jupyterhub_args = ["--JupyterHub.cleanup_servers=True", *args.jupyterhub_args]
     return run_hub(args)
+
+
+def _down(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    from genesis_lab.cli.hub import use_default_site_file
+    from genesis_lab.hub.config import hub_plan
+
+    use_default_site_file()
+    pid_file = Path(hub_plan().pid_file)
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        print(f"genesis-lab: no running platform ({pid_file} names no live hub)")
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            print(f"genesis-lab: stopped the hub (pid {pid}) and its sessions")
+            return 0
+        time.sleep(0.2)
+    print(f"genesis-lab: the hub (pid {pid}) is still running after {args.timeout:g} s")
+    return 1
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited process its parent has not reaped yet does not)."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

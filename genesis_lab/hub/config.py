@@ -63,6 +63,10 @@ class HubPlan:
         return str(self.state_dir / "first-admin.bcrypt")
 
     @property
+    def pid_file(self) -> str:
+        return str(self.state_dir / "jupyterhub.pid")
+
+    @property
     def orphan_file(self) -> str:
         return str(self.state_dir / "slurm-jobs-to-cancel.json")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,17 @@ __all__ = ["HubLaunch", "prepare", "write_secret"]
 
 CONFIG_FILE = REPO_DIR / "hub_config" / "jupyterhub_config.py"
 DEFAULT_SITE_FILE = REPO_DIR / "hub_config" / "site.yaml"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for ports the site file sets to 0).
+
+    >>> 0 < free_port() < 65536
+    True
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -106,12 +118,10 @@ def prepare(
         sys.executable, "-m", "jupyterhub", "-f", str(CONFIG_FILE),
         f"--JupyterHub.bind_url=http://{plan.site.ip}:{plan.site.port}",
     ]  # fmt: skip
-    hub_port = hub_port or plan.site.hub_port
-    if hub_port:
-        launch.argv.append(f"--JupyterHub.hub_port={hub_port}")
-    proxy_api_port = proxy_api_port or plan.site.proxy_api_port
-    if proxy_api_port:
-        launch.argv.append(f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_api_port}")
+    hub_port = hub_port or plan.site.hub_port or free_port()
+    launch.argv.append(f"--JupyterHub.hub_port={hub_port}")
+    proxy_api_port = proxy_api_port or plan.site.proxy_api_port or free_port()
+    launch.argv.append(f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_api_port}")
     launch.argv += list(extra_args or [])
     return launch
 

@@ -62,6 +62,12 @@ def genesis_service(
     settings = settings or get_settings()
     if port is None:
         port = int(settings.service.get("port", 10101))
+    if port == 0:  # a free port, chosen once per hub start
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
     return {
         "name": name,
         "url": f"http://127.0.0.1:{port}",
