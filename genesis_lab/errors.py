@@ -18,6 +18,7 @@
      │    └── SchedulerError           a batch-scheduler command failed (command, exit code, output)
      ├── ModelError                    a model cannot be trained, saved or loaded (tampered file)
      ├── CampaignError                 a campaign is misconfigured or its store is unreadable
+     │    └── UnknownOutputError       an objective or constraint names no output of the experiment
      ├── PipelineError
      │    ├── ChallengeNotFoundError   no challenge with that id (also a KeyError)
      │    └── RunFailedError           a pipeline run failed; carries the cell and error
@@ -25,6 +26,9 @@
      ├── AuditError                    the audit log fails verification
      ├── CourseError                   a course is unknown, misconfigured or its storage unusable
      └── MissingDependencyError        an optional extra is not installed (also an ImportError)
+
+    GenesisWarning (a UserWarning)
+     └── ExtrapolationWarning          a model is asked to predict outside its training ranges
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ __all__ = [
     "CourseError",
     "DataError",
     "EntryValidationError",
+    "ExtrapolationWarning",
     "GenesisError",
+    "GenesisWarning",
     "MissingDependencyError",
     "ModelError",
     "ParameterError",
@@ -52,6 +58,7 @@ __all__ = [
     "SettingsError",
     "SimulationError",
     "UnknownAssetError",
+    "UnknownOutputError",
     "UnsupportedFormatError",
 ]
 
@@ -157,6 +164,18 @@ class CampaignError(GenesisError):
     """A campaign is misconfigured or its trial store cannot be read."""
 
 
+class UnknownOutputError(CampaignError, ParameterError):
+    """An objective or constraint names an output the experiment does not produce.
+
+    ``field`` is the name given and ``allowed`` the outputs there are.
+    """
+
+    def __init__(self, message: str, *, field: str = "", allowed: list[str] | None = None):
+        super().__init__(message)
+        self.field = field
+        self.allowed = list(allowed or [])
+
+
 class PipelineError(GenesisError):
     """A challenge pipeline cannot be run."""
 
@@ -210,3 +229,11 @@ class MissingDependencyError(GenesisError, ImportError):
             f"The package {package!r} is needed{what} but is not installed. "
             f"Install it with: pip install 'genesis-lab[{extra}]'"
         )
+
+
+class GenesisWarning(UserWarning):
+    """Base class of every warning genesis-lab issues on purpose."""
+
+
+class ExtrapolationWarning(GenesisWarning):
+    """A model was asked to predict outside the feature ranges its card records."""
