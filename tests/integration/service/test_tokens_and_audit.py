@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import posixpath
 import subprocess
 import sys
 import time
 
 import pytest
 import requests
-from svc_hub import DATASETS
+from svc_hub import CLEARED, DATASETS, SECRET
 
 from genesis_lab.access.audit import query, verify
 
@@ -27,21 +29,37 @@ def records(hub, **filters):
 def test_no_token_forged_token_and_expired_token_fail(service_hub, direct):
     hub = service_hub
     path = f"api/data/{DATASETS['public']}/{CHUNK}"
-    assert hub.get(path, "vetted", direct=direct).status_code == 200
-    none = hub.get(path, direct=direct)
-    forged = hub.get(path, token="f" * 32, direct=direct)
-    bearer = hub.get(path, headers={"Authorization": "Bearer not-a-real-token"}, direct=direct)
+    marker = f"tok-{'direct' if direct else 'proxy'}-{time.time_ns()}"  # this variant's records
+
+    def get(**kw):
+        headers = {"X-Forwarded-For": marker, **kw.pop("headers", {})}
+        return hub.get(path, headers=headers, direct=direct, **kw)
+
+    assert get(user="vetted").status_code == 200
+    none = get()
+    forged = get(token="f" * 32)
+    bearer = get(headers={"Authorization": "Bearer not-a-real-token"})
     expiring = hub.new_token("c-controlled", expires_in=1)
-    assert hub.get(path, token=expiring, direct=direct).status_code == 200
+    assert get(token=expiring).status_code == 200
     time.sleep(2.5)
     # another user's expired token, used by "vetted"
-    expired = hub.get(path, token=expiring, direct=direct)
+    expired = get(token=expiring)
     for r in (none, forged, bearer, expired):
         assert r.status_code == 401, r.text
         assert hub.chunks["public"] not in r.content
         assert r.json()["error"] == "unauthenticated"
-    unauth = records(hub, outcome="unauthenticated")
-    assert len([r for r in unauth if r["where"].endswith(path)]) >= 4
+    # exactly this variant's six requests, in order: two reads, then four refusals
+    mine = [r for r in records(hub) if r["source"] == marker]
+    assert [(r["outcome"], r["identity"]) for r in mine] == [
+        ("success", "vetted"),
+        ("unauthenticated", "-"),
+        ("unauthenticated", "-"),
+        ("unauthenticated", "-"),
+        ("success", "c-controlled"),
+        ("unauthenticated", "-"),
+    ]
+    assert all(r["where"] == f"genesis GET /services/genesis/{path}" for r in mine)
+    assert all(r["event_type"] == "data.read" for r in mine)
 
 
 def test_unvetted_and_uncleared_get_403_logged_and_cleared_reads(service_hub):
@@ -94,7 +112,47 @@ def test_token_without_the_service_scope_is_refused(service_hub):
     assert "scope" in r.json()["message"]
 
 
+def expected(user: str, marking: str) -> tuple[bool, bool]:
+    """(visible, may_read) per marking, as the README states it: public for everyone; a cleared
+    marking for its clearance holders; controlled metadata (not data) for everyone else."""
+    if marking == "public":
+        return True, True
+    if CLEARED.get(user) == marking:
+        return True, True
+    return marking == "controlled", False
+
+
+EVENTS = {0: "catalog.list", 1: "catalog.get", 2: "data.read", 3: "data.read", 4: "dcat.export",
+          5: "data.read", 6: "service.unknown-path"}  # fmt: skip
+
+
+def expected_record(user: str | None, entry: str, kind: int) -> tuple[str, str, str | None, int]:
+    """(outcome, identity, dataset, HTTP status) of one request, from the rules above."""
+    if user is None:
+        return "unauthenticated", "-", None, 401
+    if kind in (0, 4):
+        return "success", user, None, 200
+    if kind == 6:
+        return "not-found", user, None, 404
+    marking = MARKING_OF.get(entry)
+    visible, may_read = expected(user, marking) if marking else (False, False)
+    if not visible:
+        return "not-found", user, entry, 404
+    if kind == 1:
+        return "success", user, entry, 200
+    if not may_read:
+        return "denied", user, entry, 403
+    if kind == 5:
+        return "denied", user, entry, 400  # a readable store, but the path leaves it
+    return "success", user, entry, 200
+
+
+MARKING_OF = {entry: marking for marking, entry in DATASETS.items()}
+
+
 def test_audit_coverage_200_actions_200_records(service_hub):
+    """Each of 200 requests (5 users and no token, 5 datasets, 7 kinds) leaves exactly one
+    record, whose identity, dataset, path and outcome are those of the request."""
     hub = service_hub
     users = ["unvetted", "vetted", "c-controlled", "c-proprietary", "c-export"]
     ids = [*DATASETS.values(), "semiconductors/no-such-thing"]
@@ -112,25 +170,47 @@ def test_audit_coverage_200_actions_200_records(service_hub):
             5: f"api/data/{entry}/../../secret.txt",
             6: "api/nothing-here",
         }[kind]
-        actions.append((user if i % 11 else None, path))
+        actions.append((user if i % 11 else None, entry, kind, path))
     start = verify(hub.audit_path).records
     marker = f"cov-{time.time_ns()}"
     statuses = []
-    with requests.Session() as s:
-        for user, path in actions:
-            headers = {"X-Forwarded-For": marker}
+    # odd requests go to the service's own port (as sessions reach it), even ones through the
+    # proxy; http.client sends '..' segments as written (requests/urllib3 resolve them first)
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+             for port in (hub.port, hub.service_port)]  # fmt: skip
+    try:
+        for i, (user, _, _, path) in enumerate(actions):
+            headers = {"X-Forwarded-For": f"{marker}-{i}"}
             if user:
                 headers["Authorization"] = f"token {hub.token(user)}"
-            req = requests.Request("GET", hub.service_url + path, headers=headers).prepare()
-            req.url = hub.service_url + path  # keep '..' segments as sent
-            statuses.append(s.send(req, timeout=30).status_code)
+            conn = conns[i % 2]
+            conn.request("GET", f"/services/genesis/{path}", headers=headers)
+            answer = conn.getresponse()
+            body = answer.read()
+            assert SECRET not in body, (i, path)
+            statuses.append(answer.status)
+    finally:
+        for conn in conns:
+            conn.close()
     rep = verify(hub.audit_path)
     assert rep.ok, rep.problems
-    mine = [r for r in query(hub.audit_path) if r["source"] == marker]
+    mine = [r for r in query(hub.audit_path) if r["source"].startswith(f"{marker}-")]
     assert rep.records - start == 200 == len(mine)
     assert [r["seq"] for r in mine] == list(range(start, start + 200))
-    assert {r["outcome"] for r in mine} >= {"success", "denied", "not-found", "unauthenticated"}
-    assert all(s < 500 for s in statuses)
+    by_request = {int(r["source"].rsplit("-", 1)[1]): r for r in mine}
+    assert sorted(by_request) == list(range(200))  # one record per request, none twice
+    for i, (user, entry, kind, path) in enumerate(actions):
+        record = by_request[i]
+        if i % 2 == 0 and kind == 5:  # the proxy resolves the '..' segments before the service
+            path, kind = posixpath.normpath(path), 6
+        outcome, identity, dataset, status = expected_record(user, entry, kind)
+        got = (record["outcome"], record["identity"], record.get("dataset"), statuses[i])
+        assert got == (outcome, identity, dataset, status), (i, user, path, record["where"], got)
+        assert record["where"] == f"genesis GET /services/genesis/{path}", (i, record)
+        assert record["event_type"] == EVENTS[kind], (i, record)
+        if outcome == "success" and kind == 3:
+            assert record["file"] == CHUNK
+    assert {r["outcome"] for r in mine} == {"success", "denied", "not-found", "unauthenticated"}
 
 
 def test_audit_cli_over_the_service_log(service_hub):
