@@ -8,16 +8,25 @@ from __future__ import annotations
 import functools
 import getpass
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from genesis_lab.errors import SettingsError
 
-__all__ = ["Settings", "get_settings", "reset_settings"]
+__all__ = ["DcatSettings", "Settings", "SiteContact", "get_settings", "reset_settings"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -69,6 +78,65 @@ class _SiteFileSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self.data)
+
+
+class SiteContact(BaseModel):
+    """Who answers for the site's catalog (DCAT-US ``contactPoint``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    fn: str = Field(min_length=1, description="Full name of the contact (a desk or a person).")
+    has_email: str = Field(alias="hasEmail", pattern=r"^(mailto:)?[^@\s]+@[^@\s]+$")
+
+
+class DcatSettings(BaseModel):
+    """The ``dcat`` section of the site file: how the site's catalog is published (DCAT-US 1.1).
+
+    Codes left empty are omitted from the export (DCAT-US requires them of federal agencies).
+
+    >>> DcatSettings(bureau_code=["019:20"]).bureau_code
+    ['019:20']
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    publisher: str | None = Field(
+        None, description="Organisation publishing the catalog (and the runs' RO-Crates)."
+    )
+    bureau_code: list[str] = Field(
+        default_factory=list, description="OMB Circular A-11 Appendix C codes, NNN:NN."
+    )
+    program_code: list[str] = Field(
+        default_factory=list, description="Federal Program Inventory codes, NNN:NNN."
+    )
+    program_code_by_domain: dict[str, list[str]] = Field(
+        default_factory=dict, description="Program codes of one domain, replacing program_code."
+    )
+    contact_point: SiteContact | None = Field(
+        None, description="Replaces placeholder contacts (addresses under .invalid) of entries."
+    )
+
+    @field_validator("bureau_code")
+    @classmethod
+    def _bureau(cls, value: list[str]) -> list[str]:
+        return _codes(value, r"\d{3}:\d{2}", "019:20")
+
+    @field_validator("program_code")
+    @classmethod
+    def _program(cls, value: list[str]) -> list[str]:
+        return _codes(value, r"\d{3}:\d{3}", "019:000")
+
+    @field_validator("program_code_by_domain")
+    @classmethod
+    def _by_domain(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {k: _codes(v, r"\d{3}:\d{3}", "019:000") for k, v in value.items()}
+
+
+def _codes(values: list[str], pattern: str, example: str) -> list[str]:
+    bad = [v for v in values if not re.fullmatch(pattern, v)]
+    if bad:
+        raise ValueError(f"{', '.join(map(repr, bad))} not of the form {example!r}")
+    return values
 
 
 class Settings(BaseSettings):
@@ -173,6 +241,9 @@ class Settings(BaseSettings):
     pipelines: dict[str, Any] = Field(default_factory=dict, description="Pipelines section.")
     notifications: dict[str, Any] = Field(default_factory=dict, description="SMTP / webhook.")
     courses: dict[str, Any] = Field(default_factory=dict, description="Training section.")
+    dcat: DcatSettings = Field(
+        default_factory=DcatSettings, description="DCAT-US publishing: codes, contact, publisher."
+    )
     course_storage_root: Path | None = Field(
         None, description="Per-course storage (learners' check results); state_dir/course-storage."
     )

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from genesis_lab.errors import EntryValidationError
+
+if TYPE_CHECKING:
+    from genesis_lab.settings import DcatSettings
 
 __all__ = [
     "ACCESS_LEVEL",
@@ -182,9 +185,35 @@ class Entry(_Model):
             [self.id, self.title, self.description, " ".join(self.keyword), self.publisher.name]
         ).lower()
 
-    def to_dcat(self, *, include_distribution: bool = True) -> dict[str, Any]:
-        """This entry as a DCAT-US 1.1 dataset object (JSON-ready)."""
-        email = self.contact_point.has_email
+    def to_dcat(
+        self, *, include_distribution: bool = True, site: DcatSettings | None = None
+    ) -> dict[str, Any]:
+        """This entry as a DCAT-US 1.1 dataset object (JSON-ready).
+
+        Bureau and program codes and the contact replacing a placeholder one (an address under
+        ``.invalid``) come from ``site`` (default: the site file's ``dcat`` section); the licence
+        statement becomes a licence URL and, where it restricts use, ``rights``
+        (:func:`genesis_lab.catalog.license.dcat_license`).
+
+        >>> from genesis_lab.settings import DcatSettings
+        >>> e = Entry(id="semiconductors/demo", kind="dataset", domain="semiconductors",
+        ...     title="Demo", description="A demo.", keyword=["demo"], modified="2026-01-01",
+        ...     publisher={"name": "NIST"}, contact_point={"fn": "Help", "hasEmail": "h@x.gov"},
+        ...     license="CC0-1.0", provenance={"source": "demo", "agency": "NIST",
+        ...     "citation": "demo", "version": "1"})
+        >>> e.to_dcat(site=DcatSettings(bureau_code=["019:20"]))["bureauCode"]
+        ['019:20']
+        """
+        from genesis_lab.catalog.license import dcat_license
+        from genesis_lab.settings import get_settings
+
+        site = site or get_settings().dcat
+        contact = self.contact_point
+        if site.contact_point and contact.has_email.lower().endswith(".invalid"):
+            contact = ContactPoint(fn=site.contact_point.fn, hasEmail=site.contact_point.has_email)
+        email = contact.has_email
+        terms = dcat_license(self.license)
+        programs = site.program_code_by_domain.get(self.domain, site.program_code)
         out: dict[str, Any] = {
             "@type": "dcat:Dataset",
             "title": self.title,
@@ -194,16 +223,21 @@ class Entry(_Model):
             "publisher": {"@type": "org:Organization", "name": self.publisher.name},
             "contactPoint": {
                 "@type": "vcard:Contact",
-                "fn": self.contact_point.fn,
+                "fn": contact.fn,
                 "hasEmail": email if email.startswith("mailto:") else f"mailto:{email}",
             },
             "identifier": self.identifier or self.id,
             "accessLevel": self.access_level,
-            "bureauCode": ["019:20"],
-            "programCode": ["019:000"],
-            "license": self.license,
             "theme": [self.domain],
         }
+        if site.bureau_code:
+            out["bureauCode"] = list(site.bureau_code)
+        if programs:
+            out["programCode"] = list(programs)
+        if terms.license:
+            out["license"] = terms.license
+        if terms.rights:
+            out["rights"] = terms.rights
         if include_distribution and self.distribution:
             out["distribution"] = [
                 {"@type": "dcat:Distribution"}

@@ -446,7 +446,7 @@ class DcatHandler(GenesisHandler):
     def get(self) -> None:
         items = [(e, d, self.state.store_of(e)) for e, d in self.visible_entries()]
         self.audit("success", f"{len(items)} entries exported", count=len(items))
-        self.send_json(dcat_catalog(items, self.base_url))
+        self.send_json(dcat_catalog(items, self.base_url, self.state.settings.dcat))
 
 
 class OpenAPIHandler(GenesisHandler):

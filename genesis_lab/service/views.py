@@ -5,12 +5,14 @@ Distributions point at the service's own data URLs, never at paths on the server
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genesis_lab.access.policy import Decision
 from genesis_lab.catalog.entry import Entry
+
+if TYPE_CHECKING:
+    from genesis_lab.settings import DcatSettings
 
 __all__ = ["DCAT_CONFORMS_TO", "dcat_catalog", "entry_view", "service_distributions", "zarr_format"]
 
@@ -104,34 +106,28 @@ def entry_view(
     return data
 
 
-def _license_url(text: str) -> str | None:
-    """A license as a URL: itself if it is one, an SPDX id as its SPDX page, otherwise None."""
-    if re.match(r"^https?://\S+$", text):
-        return text
-    if re.match(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$", text):
-        return f"https://spdx.org/licenses/{text}.html"
-    return None
-
-
-def dcat_catalog(items: list[tuple[Entry, Decision, Path | None]], base_url: str) -> dict:
+def dcat_catalog(
+    items: list[tuple[Entry, Decision, Path | None]],
+    base_url: str,
+    site: DcatSettings | None = None,
+) -> dict:
     """A DCAT-US 1.1 catalog of the entries given (distributions only where readable).
+
+    Codes, contact and licence come from :meth:`Entry.to_dcat` with ``site`` (default: the site
+    file's ``dcat`` section); a restricted marking adds to ``rights`` how to get access.
 
     >>> dcat_catalog([], "http://x/")["conformsTo"]
     'https://project-open-data.cio.gov/v1.1/schema'
     """
     datasets = []
     for entry, decision, store in items:
-        ds = entry.to_dcat(include_distribution=False)
-        license_url = _license_url(entry.license)
-        if license_url:
-            ds["license"] = license_url
-        else:
-            ds.pop("license", None)  # DCAT-US wants a URL; free text has no place there
+        ds = entry.to_dcat(include_distribution=False, site=site)
         if entry.access_level != "public":
-            ds["rights"] = (
-                f"Marked {entry.marking}: data are served only to vetted users holding the "
-                f"{entry.marking} clearance; ask the contact point for access."
+            access = (
+                f"Marked {entry.marking}: data only for vetted users with the {entry.marking} "
+                "clearance; ask the contact point for access."
             )
+            ds["rights"] = f"{access} {ds['rights']}" if ds.get("rights") else access
         if decision.may_read:
             dists = service_distributions(entry, store, base_url)
             if dists:

@@ -124,7 +124,9 @@ def test_dcat_catalog_rights_and_license_urls(world):
     a, b = doc["dataset"]
     assert "rights" in a and "distribution" not in a
     assert a["license"] == "https://spdx.org/licenses/CC0-1.0.html"
-    assert "rights" not in b and "license" not in b and b["distribution"]
+    # public-domain data carry the Public Domain Mark (genesis_lab.catalog.license)
+    assert "rights" not in b and b["distribution"]
+    assert b["license"] == "https://creativecommons.org/publicdomain/mark/1.0/"
 
 
 def test_openapi_names_every_route():
