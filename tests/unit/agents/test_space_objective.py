@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genesis_lab.agents import Constraint, Objective, Space
+from genesis_lab.agents import Constraint, Dimension, Objective, Space
 from genesis_lab.agents.objective import outputs_of
 from genesis_lab.errors import CampaignError, ParameterError
 
@@ -78,3 +78,52 @@ def test_outputs_of_dataset_takes_scalar_variables():
 
     ds = xr.Dataset({"y": ((), 2.5), "curve": ("t", np.arange(3.0))})
     assert outputs_of(ds) == {"y": 2.5}
+
+
+def test_space_from_simulator_narrows_a_one_parameter_relation_to_the_valid_range():
+    from genesis_lab.simulators import get_simulator
+
+    sim = get_simulator("advanced-manufacturing/rosenthal-melt-pool")
+    s = Space.from_simulator(sim, include=["power", "preheat_temperature"])
+    lo, hi = s["preheat_temperature"].bounds
+    assert lo == 1.0 and 1699.99 < hi < 1700.0  # the melting point stays at its default 1700 K
+    s = Space.from_simulator(sim, include=["preheat_temperature"],
+                             fixed={"melting_temperature": 933.0})  # fmt: skip
+    assert 932.99 < s["preheat_temperature"].bounds[1] < 933.0
+    wide = Space((Dimension("preheat_temperature", "float", (1.0, 3000.0)),), {}, s.relations)
+    assert wide.check({"preheat_temperature": 900.0}) == {"preheat_temperature": 900.0}
+    with pytest.raises(ParameterError, match="preheat_temperature < melting_temperature"):
+        wide.check({"preheat_temperature": 940.0})
+    # a choice dimension keeps only the choices where the model holds
+    pk = get_simulator("nuclear-energy/point-kinetics")
+    s = Space.from_simulator(pk, include=["reactivity_unit"], fixed={"reactivity": 100.0})
+    assert s["reactivity_unit"].choices == ("pcm",)
+
+
+def test_space_from_simulator_refuses_a_relation_across_searched_parameters():
+    from genesis_lab.simulators import get_simulator
+
+    sim = get_simulator("advanced-manufacturing/rosenthal-melt-pool")
+    with pytest.raises(CampaignError, match=r"'preheat_temperature < melting_temperature'.*fixed="):
+        Space.from_simulator(sim)
+    with pytest.raises(CampaignError, match="fixed and default values"):
+        Space.from_simulator(sim, include=["power"], fixed={"preheat_temperature": 2000.0})
+    # narrow enough by hand and the whole box holds: accepted
+    ok = Space.from_simulator(sim, include=["power"], fixed={"preheat_temperature": 500.0})
+    assert ok.names == ["power"]
+
+
+@pytest.mark.parametrize("policy", ["random", "grid"])
+def test_a_campaign_over_a_narrowed_space_never_proposes_an_invalid_point(policy):
+    from genesis_lab.agents import Campaign
+    from genesis_lab.simulators import get_simulator
+
+    sim = get_simulator("advanced-manufacturing/rosenthal-melt-pool")
+    space = Space.from_simulator(sim, include=["preheat_temperature", "melting_temperature"],
+                                 fixed={"melting_temperature": 1000.0})  # fmt: skip
+    c = Campaign(space, {"melt_pool_length": "max"}, policy, experiment=sim, budget=12, seed=3)
+    c.run()
+    assert len(c.trials) == 12
+    assert all(t["status"] == "complete" for t in c.trials), [t["error"] for t in c.trials]
+    assert all(t["params"]["preheat_temperature"] < 1000.0 for t in c.trials)
+    assert all(t["outputs"]["melt_pool_length"] > 0 for t in c.trials)

@@ -49,3 +49,20 @@ def test_invalid_value_is_shown_on_the_control_not_raised():
     assert "genesis-invalid" in slider._dom_classes
     assert panel.runs == 1
     assert "Fix the highlighted parameter" in panel.status.value
+
+
+def test_a_broken_relation_is_shown_on_its_controls_and_the_domain_is_listed():
+    panel = SimulatorPanel(get_simulator("advanced-manufacturing/rosenthal-melt-pool"), seed=0)
+    assert "preheat_temperature &lt; melting_temperature" in panel.validity.value
+    assert "NaN at the source node" in panel.validity.value
+    assert panel.runs == 1
+    panel.controls["preheat_temperature"].value = 1800.0  # within its bounds, above Tm = 1700 K
+    assert panel.runs == 1
+    for name in ("preheat_temperature", "melting_temperature"):
+        assert "breaks preheat_temperature &lt; melting_temperature" in panel.messages[name].value
+        assert "genesis-invalid" in panel.controls[name]._dom_classes
+    assert "does not hold" in panel.status.value and "1800.0" in panel.status.value
+    panel.controls["melting_temperature"].value = 1900.0  # valid again: runs, marks cleared
+    assert panel.runs == 2
+    assert panel.messages["preheat_temperature"].value == ""
+    assert "genesis-invalid" not in panel.controls["melting_temperature"]._dom_classes
