@@ -1,4 +1,4 @@
-"""``genesis-lab alloc list|show|preview|usage`` and ``genesis-lab doctor``."""
+"""``genesis-lab alloc list|show|preview|usage`` and ``genesis-lab doctor [--security]``."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     doc.add_argument(
         "--job", action="store_true", help="also submit a tiny job that dials back to this host"
     )
+    doc.add_argument(
+        "--security",
+        action="store_true",
+        help="instead: as a member's account (runuser, needs root), try to read the data root, "
+        "audit log, hub state and tokens, and to write the code and venv",
+    )
+    doc.add_argument("--as", dest="as_user", metavar="USER", help="the member account to try as")
     add_json_flag(doc)
     doc.set_defaults(func=_doctor)
 
@@ -126,7 +133,13 @@ def _usage(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from genesis_lab.compute.doctor import run_doctor
 
-    checks = run_doctor(args.allocation, job=args.job)
+    if args.security:
+        from genesis_lab.hub.config import hub_plan
+        from genesis_lab.hub.security import security_checks
+
+        checks = security_checks(hub_plan(), args.as_user)
+    else:
+        checks = run_doctor(args.allocation, job=args.job)
     if args.json:
         print_json([c.to_dict() for c in checks])
     else:

@@ -1,16 +1,10 @@
 """Who owns what on disk when the hub runs as root, set up before the hub starts.
 
-======================  ===========================  =====
-path                    owner                        mode
-======================  ===========================  =====
-``<home>``              root                         0711
-``<state>``             root                         0711
-``<state>/hub``         root (database, secrets)     0700
-``<state>/service``     the service account          0700
-``<state>/audit``       the service account          0700
-data root, catalogs     the service account          0700
-``<home>/users``        root (homes of accounts)     0711
-======================  ===========================  =====
+* ``<home>``, ``<state>``: root, 0711 (enter, not list)
+* ``<state>/hub`` (hub database, cookie secret, proxy token): root, 0700
+* ``<state>/audit-witness`` (signed audit checkpoints): root, 0700
+* ``<state>/service``, ``<state>/audit``, the data root, the catalogs: the service account, 0700
+* ``<home>/users`` (homes of the users' accounts, each 0700): root, 0711
 
 Sessions run as accounts of their own, so nothing above is theirs to read. The data root and site
 catalogs a site names outside ``<home>`` are not changed, only checked.
@@ -111,6 +105,8 @@ def prepare_layout(plan: HubPlan) -> UnixAccount:
     for path in (home, state):
         _own(path, None, 0o711)
     _own(plan.state_dir, None, 0o700)
+    if getattr(s, "audit_witness_dir", None):
+        _own(Path(s.audit_witness_dir), None, 0o700)
     _own(plan.sessions_root, None, 0o711)
     account = ensure_service_account(plan.service_account, plan.service_home)
     problems = []
