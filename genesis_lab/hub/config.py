@@ -185,9 +185,12 @@ class HubPlan:
         """``genesis-lab scheduler`` as a hub-managed service: schedules outlive user sessions."""
         interval = str(self.settings.pipelines.get("scheduler_interval", 30))
         command = str(Path(sys.executable).parent / "genesis-lab")
+        from genesis_lab.service.hubconfig import service_environment
+
         return {
             "name": "genesis-scheduler",
             "command": [command, "scheduler", "--interval", interval],
+            "environment": service_environment(self.settings),  # the site's paths, not $HOME's
         }
 
     @property

@@ -72,3 +72,30 @@ def test_the_shipped_site_file_is_valid(monkeypatch):
     # approval is membership of the vetted group, which the service reads on every request
     assert "GENESIS_VETTED_GROUP" not in services["genesis"]["environment"]
     assert plan.vetted_group == "vetted" and plan.load_groups["vetted"]["users"] == []
+
+
+def test_every_hub_managed_service_gets_the_sites_paths(monkeypatch, tmp_path):
+    from genesis_lab.hub.config import hub_plan
+    from genesis_lab.settings import reset_settings
+
+    monkeypatch.setenv("GENESIS_HOME", str(tmp_path / "site-home"))
+    reset_settings()
+    plan = hub_plan()
+    for service in plan.services:
+        if service["name"] in ("genesis", "genesis-scheduler"):
+            assert service["environment"]["GENESIS_HOME"] == str(tmp_path / "site-home")
+            assert service["environment"]["GENESIS_STATE_DIR"] == str(
+                tmp_path / "site-home" / "state"
+            )
+
+
+def test_the_service_runs_as_its_own_account_only_when_the_hub_can_switch_users(tmp_path):
+    import os
+
+    from genesis_lab.hub.config import hub_plan
+
+    svc = hub_plan(Settings(home=tmp_path)).genesis_service
+    if os.geteuid() == 0:
+        assert svc["user"] == "genesis" and "GENESIS_SINGLE_IDENTITY" not in svc["environment"]
+    else:
+        assert "user" not in svc and svc["environment"]["GENESIS_SINGLE_IDENTITY"] == "1"
