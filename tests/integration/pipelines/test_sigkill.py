@@ -45,7 +45,7 @@ def test_runner_killed_at_random_points_leaves_only_complete_runs(demo_challenge
     assert 1 in finished, (seed, exit_codes)
     folder = get_settings().results_root / "demo"
     complete: set[int] = set()
-    for path in sorted(folder.iterdir()):
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if path.name.startswith("."):
             continue  # hidden working folders and the cache index are never results
         status = json.loads((path / "status.json").read_text())
