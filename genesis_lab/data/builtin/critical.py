@@ -1,4 +1,4 @@
-"""Critical-materials datasets: element supply risk (BGS risk list) and NIST ionisation energies.
+"""Critical-materials datasets: element supply risk (BGS Risk List 2012) and NIST ionisation energies.
 
 Both are read straight from the SQLite database shipped in mendeleev, without importing it.
 """
@@ -41,7 +41,8 @@ _RISK_UNITS = {
         "concentration and reserve distribution in the leading country, political stability of "
         "the top producer and reserve holder, the three largest producers and reserve holders, "
         "recycling rate, substitutability, crustal and sea-water abundance and price. Supply-risk "
-        "columns come from the BGS Risk List 2015 as published in the RSC periodic table."
+        "columns come from the BGS Risk List 2012 as published in the RSC periodic table "
+        "(tungsten 9.5, bismuth 9.0, molybdenum 8.6: the 2012 scores, not the 2015 list's)."
     ),
     keyword=("critical materials", "supply risk", "rare earths", "BGS", "recycling", "mining"),
     package="mendeleev",
@@ -49,12 +50,12 @@ _RISK_UNITS = {
     agency="British Geological Survey",
     publisher="British Geological Survey / Royal Society of Chemistry",
     citation=(
-        "British Geological Survey, Risk List 2015 (NERC); Royal Society of Chemistry periodic "
+        "British Geological Survey, Risk List 2012 (NERC); Royal Society of Chemistry periodic "
         "table data; L. M. Mentel, mendeleev - a Python resource for properties of chemical "
         "elements, ions and isotopes (2014-)"
     ),
     license="mendeleev: MIT; BGS Risk List: Open Government Licence / RSC terms, cite the source",
-    data_version="BGS Risk List 2015",
+    data_version="BGS Risk List 2012",
     modified="2024-05-01",
     units=_RISK_UNITS,
 )

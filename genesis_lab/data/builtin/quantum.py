@@ -5,24 +5,36 @@ CODATA comes from scipy.constants (NIST); spins, g-factors and abundances from m
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genesis_lab.data.builtin._sqlite import query
 from genesis_lab.data.package import package_dataset
+from genesis_lab.errors import DataError
 
 if TYPE_CHECKING:
     import xarray as xr
+
+CODATA_RELEASE = 2022
+_RELEASE_TABLE = re.compile(r'^txt(\d{4}) = """\\\n(.*?)"""', re.MULTILINE | re.DOTALL)
+
+
+def _name_width(year: int) -> int:
+    """Width of the name column in NIST's tables of release ``year`` (55 until 2014, then 60)."""
+    return 55 if year <= 2014 else 60
 
 
 @package_dataset(
     id="quantum-information/codata-constants",
     title="CODATA recommended values of the fundamental physical constants",
     description=(
-        "Every CODATA recommended constant with its value, standard uncertainty and unit "
-        "(Planck constant, electron g-factor, Bohr magneton, flux quantum, Josephson and von "
-        "Klitzing constants, ...), as distributed by NIST and shipped in scipy.constants."
+        "The CODATA 2022 recommended constants with their values, standard uncertainties and "
+        "units (Planck constant, electron g-factor, Bohr magneton, flux quantum, Josephson and "
+        "von Klitzing constants, ...), as distributed by NIST and shipped in scipy.constants. "
+        "Constants of earlier releases that CODATA 2022 no longer lists are left out unless "
+        "asked for (include_superseded=True); each row's `release` names its CODATA release."
     ),
     keyword=("CODATA", "fundamental constants", "NIST", "Planck", "quantum metrology"),
     package="scipy",
@@ -31,29 +43,58 @@ if TYPE_CHECKING:
     publisher="NIST Physical Measurement Laboratory",
     contact=("NIST Fundamental Constants Data Center", "constants@nist.gov"),
     citation=(
-        "E. Tiesinga, P. J. Mohr, D. B. Newell and B. N. Taylor; CODATA recommended values of "
-        "the fundamental physical constants, https://physics.nist.gov/constants"
+        "P. J. Mohr, E. Tiesinga, D. B. Newell and B. N. Taylor; CODATA recommended values of "
+        "the fundamental physical constants: 2022, Rev. Mod. Phys. 97, 025002 (2025), "
+        "https://physics.nist.gov/constants"
     ),
     license="Public domain (US Government work, NIST); scipy is BSD-3-Clause",
     data_version="CODATA 2022",
     modified="2024-05-01",
-    units={"value": "see variable 'unit'", "uncertainty": "see variable 'unit'", "unit": ""},
+    units={
+        "value": "see variable 'unit'",
+        "uncertainty": "see variable 'unit'",
+        "unit": "",
+        "release": "year",
+    },
+    options={"include_superseded": False},
 )
-def codata_constants(files: dict[str, Path]) -> xr.Dataset:
-    """One row per constant (its CODATA name); ``unit`` holds each constant's unit."""
+def codata_constants(files: dict[str, Path], *, include_superseded: bool = False) -> xr.Dataset:
+    """One row per constant (its CODATA name) of the CODATA 2022 release; ``unit`` holds each
+    constant's unit and ``release`` the CODATA release the value is from.
+
+    The names of each release are read from the release tables of the checksummed
+    ``scipy/constants/_codata.py``; ``include_superseded`` adds the constants that only earlier
+    releases list, marked with the last release that did.
+    """
     import numpy as np
     import xarray as xr
     from scipy import constants
 
-    names = sorted(constants.physical_constants)
+    text = files["scipy/constants/_codata.py"].read_text()
+    releases = {
+        int(year): [line[: _name_width(int(year))].rstrip() for line in body.splitlines() if line]
+        for year, body in _RELEASE_TABLE.findall(text)
+    }
+    if max(releases, default=0) != CODATA_RELEASE:
+        raise DataError(
+            f"quantum-information/codata-constants: the installed scipy ships CODATA "
+            f"{max(releases, default='(none)')}, not {CODATA_RELEASE}; "
+            "pip install 'scipy>=1.15' (the first scipy with CODATA 2022)."
+        )
+    last: dict[str, int] = {}
+    for year in sorted(releases):
+        last.update(dict.fromkeys(releases[year], year))
+    names = sorted(n for n, year in last.items() if include_superseded or year == CODATA_RELEASE)
     table = constants.physical_constants
     return xr.Dataset(
         {
             "value": ("constant", np.array([table[n][0] for n in names], dtype=float)),
             "uncertainty": ("constant", np.array([table[n][2] for n in names], dtype=float)),
             "unit": ("constant", np.array([table[n][1] for n in names])),
+            "release": ("constant", np.array([last[n] for n in names], dtype=int)),
         },
         coords={"constant": names},
+        attrs={"codata_release": f"CODATA {CODATA_RELEASE}"},
     )
 
 
