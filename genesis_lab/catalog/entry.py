@@ -247,6 +247,28 @@ class Entry(_Model):
             ]
         return out
 
+    def _repr_html_(self) -> str:
+        from genesis_lab.catalog.html_view import html_card
+
+        prov = self.provenance
+        rows: list[tuple[str, object]] = [
+            ("description", self.description),
+            ("access", f"{self.marking} ({self.access_level})"),
+            ("keywords", ", ".join(self.keyword)),
+            ("publisher", self.publisher.name),
+            ("license", self.license),
+            ("source", f"{prov.source} (version {prov.version})"),
+            ("citation", prov.citation),
+        ]
+        if prov.sha256:
+            rows.append(("sha256", prov.sha256))
+        if prov.derived_from:
+            rows.append(("derived from", ", ".join(prov.derived_from)))
+        if self.units:
+            rows.append(("units", ", ".join(f"{k} [{v}]" for k, v in self.units.items())))
+        subtitle = f"{self.id} · {self.kind} · {self.domain} · modified {self.modified}"
+        return html_card(self.title, rows, subtitle=subtitle)
+
     def attrs(self) -> dict[str, str]:
         """Flat metadata and provenance for ``xarray`` ``attrs`` (netCDF-safe strings)."""
         out = {

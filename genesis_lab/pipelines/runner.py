@@ -56,6 +56,9 @@ class RunResult:
     def status(self) -> str:
         return self.record.state
 
+    def _repr_html_(self) -> str:
+        return self.record.to_html(cached=self.cached)
+
 
 @dataclass(frozen=True)
 class Prepared:

@@ -66,6 +66,32 @@ class RunRecord:
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "path": str(self.path), **self.status}
 
+    def to_html(self, *, cached: bool | None = None) -> str:
+        """The run as a small HTML card: status, parameters, metrics, where it is stored."""
+        from genesis_lab.catalog.html_view import html_card
+
+        st = self.status
+        rows: list[tuple[str, object]] = [("status", self.state)]
+        if cached is not None:
+            rows.append(("from the cache", "yes" if cached else "no"))
+        rows.extend((f"metric {k}", _short(v)) for k, v in self.metrics.items())
+        rows.extend((f"parameter {k}", _short(v)) for k, v in self.parameters.items())
+        err = st.get("error")
+        if err:
+            rows.append(
+                ("error", f"cell {err.get('cell')}: {err.get('ename')}: {err.get('evalue')}")
+            )
+        rows += [("started", st.get("start", "")), ("ended", st.get("end", "")),
+                 ("folder", str(self.path))]  # fmt: skip
+        return html_card(f"Run {self.run_id}", rows, subtitle=f"challenge {self.challenge}")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _short(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
 
 def _alive(pid: int) -> bool:
     try:
