@@ -163,6 +163,11 @@ def _show(args: argparse.Namespace) -> int:
         ],
         ("FLAG", "TYPE", "DEFAULT", "UNIT", "ALLOWED"),
     )
+    shown = [p for p in ch.parameters.values() if p.display_only]
+    if shown:
+        print("\ndisplay only (changes what is shown, not the metrics):")
+        for p in shown:
+            print(f"  --{p.name.replace('_', '-')}: {p.description}")
     print()
     print_table(
         [(m.name, m.unit, m.goal, m.description) for m in ch.metrics.values()],

@@ -41,6 +41,12 @@ class Parameter(BaseModel):
     >>> p = Parameter(name="n", type="int", default=10, min=1, max=100, unit="1")
     >>> p.coerce("12")
     12
+
+    A parameter that changes no metric says so (``display_only``) and what it shows:
+
+    >>> Parameter(name="top_n", type="int", default=10, display_only=True,
+    ...           description="rows of the table shown").display_only
+    True
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,10 +59,17 @@ class Parameter(BaseModel):
     max: float | None = None
     choices: tuple[Any, ...] | None = None
     description: str = ""
+    display_only: bool = False
+    """True when the value only changes what is shown (a table's length, a plot), never a metric;
+    the description then says what it shows."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Parameter:
         check_name(self.name)
+        if self.display_only and not self.description.strip():
+            raise ValueError(
+                f"parameter {self.name!r}: display_only needs a description saying what it shows"
+            )
         if self.type in ("bool", "str") and (self.min is not None or self.max is not None):
             raise ValueError(f"parameter {self.name!r}: min/max only apply to int and float")
         if self.min is not None and self.max is not None and self.min > self.max:

@@ -57,3 +57,28 @@ def test_catalog_lists_the_challenge(demo_challenge):
     entry = load_catalog(warn=False).get("semiconductors/demo")
     assert entry.kind == "challenge"
     assert entry.options["challenge"] == "demo"
+
+
+def test_display_only_parameter_is_in_the_schema_and_in_challenge_show(demo_challenge, capsys):
+    from genesis_lab.cli import main
+
+    path = demo_challenge / "challenge.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["parameters"]["sleep"] |= {"display_only": True, "description": "pause before summing"}
+    path.write_text(yaml.safe_dump(spec))
+    schema = {p["name"]: p for p in get_challenge("demo").parameter_schema()}
+    assert schema["sleep"]["display_only"] is True and schema["n"]["display_only"] is False
+    assert main(["challenge", "show", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "display only" in out and "--sleep: pause before summing" in out
+    assert "--n:" not in out
+
+
+def test_display_only_needs_a_reason(demo_challenge):
+    path = demo_challenge / "challenge.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["parameters"]["n"]["display_only"] = True
+    del spec["parameters"]["n"]["description"]
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(PipelineError, match="display_only needs a description"):
+        get_challenge("demo")
