@@ -74,3 +74,36 @@ def test_index_pointing_at_a_missing_run_is_a_miss(tmp_path):
     (tmp_path / "demo" / ".keys").mkdir(parents=True)
     (tmp_path / "demo" / ".keys" / ("aa" * 32)).write_text(json.dumps({"run_id": "gone"}))
     assert store.lookup("demo", "aa" * 32) is None
+
+
+def test_simulator_inputs_carry_the_sha256_of_their_code(tmp_path):
+    import hashlib
+    import importlib
+
+    from fixtures.challenges import write_demo_challenge
+
+    from genesis_lab.pipelines.challenge import load_challenge
+    from genesis_lab.pipelines.provenance import input_versions
+    from genesis_lab.simulators import get_simulator
+
+    folder = write_demo_challenge(tmp_path, "sim", simulators=["nuclear-energy/point-kinetics"])
+    [item] = input_versions(load_challenge(folder))
+    module = importlib.import_module(type(get_simulator(item["id"])).__module__)
+    with open(module.__file__, "rb") as fh:
+        assert item["code_sha256"] == hashlib.sha256(fh.read()).hexdigest()
+    changed = [{**item, "code_sha256": "0" * 64}]
+    assert cache_key(b"{}", {}, [item], {}) != cache_key(b"{}", {}, changed, {})
+
+
+def test_the_kernel_environment_lists_every_installed_package():
+    import importlib.metadata
+    import platform
+
+    from genesis_lab.pipelines.environment import kernel_environment
+
+    env = kernel_environment("python3")  # the kernel of the tests' interpreter
+    installed = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
+    assert {n: p["version"] for n, p in env["packages"].items()} == installed
+    assert env["python"] == platform.python_version()
+    assert env["platform"] == platform.platform()
+    assert env["packages"]["genesis-lab"]["local"]  # an editable checkout, not from an index
