@@ -6,6 +6,7 @@ Every trial is stored as it finishes; a campaign with the same name picks up whe
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from genesis_lab.agents.runner import (
 )
 from genesis_lab.agents.space import Space
 from genesis_lab.agents.store import CampaignStore
-from genesis_lab.errors import CampaignError
+from genesis_lab.errors import CampaignError, UnknownOutputError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,10 +46,15 @@ class Campaign:
     ``{name: ("<=" | ">=", bound)}``. ``experiment`` is a simulator, an :class:`Instrument`
     or a function ``params -> {output: value}``.
 
+    A simulator's objective and constraint names are checked against its outputs before any
+    trial runs; a function's or instrument's against what its first result returns. A run in
+    which every trial failed raises.
+
     >>> c = Campaign({"x": (-2.0, 2.0)}, "y", experiment=lambda p: {"y": (p["x"] - 1) ** 2},
     ...              policy="random", budget=8, seed=0)
-    >>> c.run().best()["params"]["x"]  # doctest: +SKIP
-    0.97...
+    >>> best = c.run().best()
+    >>> best.params["x"], best.value  # doctest: +SKIP
+    (0.97..., 0.0008...)
     """
 
     def __init__(
@@ -98,6 +104,7 @@ class Campaign:
         )
         self.store = CampaignStore(self.name, store_root)
         self.stats = {"policy_s": 0.0, "experiment_s": 0.0, "loop_s": 0.0, "rounds": 0}
+        self._check_outputs(_declared_outputs(experiment), _describe(experiment))
         self._sync_spec()
 
     # -- spec -------------------------------------------------------------------------------
@@ -199,6 +206,7 @@ class Campaign:
                 f"campaign {self.name!r} has no experiment: pass experiment= (a simulator, "
                 "an Instrument or a function)"
             )
+        self._check_outputs(_declared_outputs(self.experiment), _describe(self.experiment))
         loop_t0 = time.perf_counter()
         done = self.store.trials()
         policy = self._ensure_policy(done)
@@ -221,6 +229,8 @@ class Campaign:
                     t_rec = time.perf_counter()
                     record = self._record(n_done, round_no, by_key[key], outcome)
                     self.store.append(record)
+                    if outcome.outputs is not None:  # a misspelt name fails every trial: stop
+                        self._check_outputs(sorted(outcome.outputs), _describe(self.experiment))
                     t_pol = time.perf_counter()
                     policy.tell(
                         key,
@@ -242,7 +252,33 @@ class Campaign:
                 self._owned.pop(0).close()
             self.stats["rounds"] += rounds
             self.stats["loop_s"] += time.perf_counter() - loop_t0
+        if done and not any(t["status"] == "complete" for t in done):
+            errors = sorted({str(t.get("error") or "no error recorded") for t in done})
+            raise CampaignError(
+                f"campaign {self.name!r}: every one of its {len(done)} trials failed, so there "
+                f"is no result. Errors: {'; '.join(errors[:3])}"
+                + (f" (and {len(errors) - 3} other kinds)" if len(errors) > 3 else "")
+                + ". Fix the experiment (its trials are kept in the store) and run again."
+            )
         return self
+
+    def _check_outputs(self, outputs: list[str] | None, what: str) -> None:
+        """Raise :class:`UnknownOutputError` if an objective or constraint is not in ``outputs``."""
+        if not outputs:
+            return
+        wanted = [("objective", t.name) for t in self.objective.targets]
+        wanted += [("constraint", c.name) for c in self.objective.constraints]
+        for role, name in wanted:
+            if name in outputs:
+                continue
+            close = difflib.get_close_matches(name, outputs, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownOutputError(
+                f"{role} {name!r} is not an output of {what}; allowed values: "
+                f"{', '.join(outputs)}.{hint}",
+                field=name,
+                allowed=list(outputs),
+            )
 
     def _ensure_policy(self, done: list[dict[str, Any]]) -> Policy:
         if self._policy is None:
@@ -296,10 +332,35 @@ class Campaign:
         return record
 
     # -- results ----------------------------------------------------------------------------
-    def best(self) -> dict[str, Any] | None:
-        """The best feasible trial so far (single objective)."""
+    def best(self) -> results.Trial | None:
+        """The best feasible trial so far (single objective), or ``None`` if none is feasible.
+
+        It is a dict of the stored record with ``.params``, ``.value`` and ``.values``.
+
+        >>> c.best().params, c.best().value  # doctest: +SKIP
+        ({'x': 0.97}, 0.0009)
+        """
         found = results.best(self.trials, self.objective)
-        return dict(found) if found is not None else None
+        return results.Trial(found) if found is not None else None
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The parameters of the best feasible trial (as optuna's ``study.best_params``)."""
+        return self._best_or_raise().params
+
+    @property
+    def best_value(self) -> float:
+        """The objective value of the best feasible trial (as optuna's ``study.best_value``)."""
+        return self._best_or_raise().value
+
+    def _best_or_raise(self) -> results.Trial:
+        found = self.best()
+        if found is None:
+            raise CampaignError(
+                f"campaign {self.name!r} has no feasible trial yet "
+                f"({len(self.trials)} trials stored); run it, or relax its constraints"
+            )
+        return found
 
     def best_so_far(self) -> Any:
         """The best feasible value after each trial (a numpy array)."""
@@ -335,6 +396,32 @@ class Campaign:
                 {"params": t["params"], "values": t["values"]} for t in self.pareto_front()
             ]
         return out
+
+    def _repr_html_(self) -> str:
+        from genesis_lab.catalog.html_view import html_card
+
+        st = self.status()
+        goal = ", ".join(f"{t.direction} {t.name}" for t in self.objective.targets)
+        rows: list[tuple[str, object]] = [
+            ("objective", goal),
+            *(("constraint", f"{c.name} {c.op} {c.bound:g}") for c in self.objective.constraints),
+            ("space", ", ".join(self.space.names)),
+            ("trials", f"{st['trials']} of {st['budget']} ({st['complete']} complete, "
+                       f"{st['failed']} failed)"),
+        ]  # fmt: skip
+        if "best" in st:
+            best = st["best"]
+            rows.append(("best value", f"{best['values'][0]:.6g}" if best else "none yet"))
+            if best:
+                rows.extend((f"best {k}", _short(v)) for k, v in best["params"].items())
+        else:
+            rows.append(("Pareto front", f"{len(st['pareto_front'])} trials"))
+        exp = describe_experiment(self.experiment) if self.experiment is not None else "none"
+        return html_card(
+            f"Campaign {self.name}",
+            rows,
+            subtitle=f"{self.policy_name} policy, batch {self.batch_size}; experiment: {exp}",
+        )
 
     def to_dataset(self) -> xr.Dataset:
         """Every trial as an ``xarray.Dataset`` along ``trial``, with provenance in ``attrs``."""
@@ -386,6 +473,25 @@ class Campaign:
         if isinstance(sim_id, str) and "/" in sim_id:
             metadata.setdefault("derived_from", [sim_id])
         return save_dataset(ds, dataset_id, **metadata)
+
+
+def _declared_outputs(experiment: Any) -> list[str] | None:
+    """The scalar outputs a simulator declares (``None`` when the experiment declares none)."""
+    scalar = getattr(experiment, "scalar_outputs", None)
+    if not callable(scalar):
+        return None
+    return sorted(scalar()) or None
+
+
+def _describe(experiment: Any) -> str:
+    sid = getattr(experiment, "id", None)
+    if isinstance(sid, str):
+        return f"simulator {sid}"
+    return "the experiment (its first result)"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _resume_seed(seed: int | None, n_done: int) -> int | None:

@@ -16,7 +16,35 @@ from genesis_lab.errors import CampaignError
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["best", "best_so_far", "convergence_plot", "pareto_front", "to_dataset"]
+__all__ = ["Trial", "best", "best_so_far", "convergence_plot", "pareto_front", "to_dataset"]
+
+
+class Trial(dict):
+    """A stored trial record (a dict, as the store keeps it) with ``.params`` and ``.value``.
+
+    ``t["values"]`` holds every objective value (``.values`` stays the dict method).
+
+    >>> t = Trial({"number": 3, "params": {"x": 0.5}, "values": [1.25], "status": "complete"})
+    >>> t.params, t.value, t["values"]
+    ({'x': 0.5}, 1.25, [1.25])
+    """
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self["params"]
+
+    @property
+    def value(self) -> float:
+        """The single objective value; with several objectives use ``trial["values"]``."""
+        vals = self["values"]
+        if len(vals) != 1:
+            raise CampaignError(f"trial {self.get('number')} has {len(vals)} objective values; "
+                                "use trial['values']")  # fmt: skip
+        return vals[0]
+
+    @property
+    def number(self) -> int:
+        return self["number"]
 
 
 def _usable(trials: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

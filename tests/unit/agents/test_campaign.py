@@ -10,7 +10,7 @@ import pytest
 
 from genesis_lab.agents import Campaign, Space
 from genesis_lab.agents.benchmark_functions import BRANIN
-from genesis_lab.errors import CampaignError
+from genesis_lab.errors import CampaignError, ParameterError, UnknownOutputError
 
 
 def test_bayes_finds_branin_minimum_at_small_budget():
@@ -121,11 +121,86 @@ def test_failed_trials_are_recorded_and_the_campaign_goes_on():
     assert c.status()["failed"] == len(failed)
 
 
-def test_missing_output_is_a_failed_trial():
-    c = Campaign({"x": (0.0, 1.0)}, "y", "random", budget=2, experiment=lambda p: {"z": 1})
-    c.run()
-    assert [t["status"] for t in c.trials] == ["failed", "failed"]
+class CountingSimulator:
+    """Michaelis-Menten, counting its runs (the campaign runs it in this process)."""
+
+    def __init__(self):
+        from genesis_lab.simulators import get_simulator
+
+        self.sim = get_simulator("biotechnology/michaelis-menten")
+        self.runs = 0
+
+    def __getattr__(self, name):
+        return getattr(self.sim, name)
+
+    def run(self, params, seed=None):
+        self.runs += 1
+        return self.sim.run(params, seed=seed)
+
+
+@pytest.mark.parametrize(
+    ("objective", "constraints", "field", "suggestion"),
+    [
+        ("half_convertion_time", None, "objective 'half_convertion_time'", "half_conversion_time"),
+        ({"conversion": "max"}, {"final_substrat": ("<=", 1.0)}, "constraint 'final_substrat'",
+         "final_substrate"),
+    ],
+)  # fmt: skip
+def test_misspelt_names_are_refused_before_the_first_trial(objective, constraints, field,
+                                                           suggestion):  # fmt: skip
+    sim = CountingSimulator()
+    space = {"s0": (1.0, 10.0), "km": (0.5, 2.0)}
+    with pytest.raises(UnknownOutputError) as err:
+        Campaign(space, objective, "random", budget=5, experiment=sim, constraints=constraints)
+    message = str(err.value)
+    assert field in message and f"Did you mean {suggestion!r}" in message
+    # the allowed values are the simulator's scalar outputs, written out here
+    for name in ("half_conversion_time", "final_substrate", "conversion"):
+        assert name in message and name in err.value.allowed
+    assert isinstance(err.value, ParameterError) and isinstance(err.value, CampaignError)
+    assert sim.runs == 0
+
+
+def test_a_right_name_runs_and_best_has_params_and_value():
+    sim = CountingSimulator()
+    c = Campaign({"s0": (1.0, 10.0)}, {"conversion": "max"}, "random", budget=4,
+                 experiment=sim, seed=0, fixed={"t_end": 1.0})  # fmt: skip
+    best = c.run().best()
+    assert sim.runs == 4
+    conversions = [t["values"][0] for t in c.trials]
+    assert best.value == max(conversions) == best["values"][0]
+    assert best.params == best["params"] and c.best_params == best.params
+    assert c.best_value == best.value
+    assert best.params["s0"] == next(
+        t["params"]["s0"] for t in c.trials if t["values"][0] == max(conversions)
+    )
+
+
+def test_a_function_missing_the_objective_stops_after_its_first_result():
+    calls = []
+
+    def f(p):
+        calls.append(p)
+        return {"z": 1.0}
+
+    c = Campaign({"x": (0.0, 1.0)}, "y", "random", budget=6, experiment=f)
+    with pytest.raises(UnknownOutputError, match=r"objective 'y'.*allowed values: z"):
+        c.run()
+    assert len(calls) == 1  # not the whole budget
+    assert [t["status"] for t in c.trials] == ["failed"]
     assert "no output 'y'" in c.trials[0]["error"]
+
+
+def test_every_trial_failing_raises_with_the_errors():
+    def broken(p):
+        raise RuntimeError("the furnace is off")
+
+    c = Campaign({"x": (0.0, 1.0)}, "y", "random", budget=3, experiment=broken, seed=0)
+    with pytest.raises(CampaignError, match=r"every one of its 3 trials failed.*furnace is off"):
+        c.run()
+    assert [t["status"] for t in c.trials] == ["failed"] * 3
+    with pytest.raises(CampaignError, match="no feasible trial"):
+        c.best_value  # noqa: B018
 
 
 def test_same_name_resumes_and_other_settings_are_refused():
@@ -177,3 +252,14 @@ def test_bad_batch_strategy_names_the_allowed_ones():
                  policy_options={"batch_strategy": "guess"})  # fmt: skip
     with pytest.raises(CampaignError, match=r"batch_strategy='guess'.*liar-worst"):
         c.run()
+
+
+def test_notebook_view_shows_the_campaign_and_its_best():
+    c = Campaign({"x<": (0.0, 1.0)}, "y", "random", budget=3, name="view-test", seed=0,
+                 experiment=lambda p: {"y": (p["x<"] - 0.25) ** 2})  # fmt: skip
+    c.run()
+    html = c._repr_html_()
+    best = min(t["values"][0] for t in c.trials)
+    assert "Campaign view-test" in html and "3 of 3 (3 complete, 0 failed)" in html
+    assert f"{best:.6g}" in html and "minimize y" in html
+    assert "x&lt;" in html and "x<" not in html  # names are escaped
