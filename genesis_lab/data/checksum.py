@@ -5,6 +5,8 @@ Policy (what one digest covers):
 * a single file (netCDF, CSV, parquet; local or remote): the sha256 of its bytes;
 * several package files: :func:`sha256_files`, the sha256 of the lines ``"<name>\\0<sha256>\\n"``
   sorted by name, so the digest does not depend on where the package is installed;
+* every call reads and hashes the bytes: nothing is cached by path, size or modification time, so
+  an edit that keeps the size and restores the mtime is still caught on the next open;
 * a zarr store (local or remote): the sha256 of its consolidated metadata document, ``.zmetadata``
   (zarr v2) or the root ``zarr.json`` (zarr v3). It pins every array's shape, dtype, chunking,
   codecs and attributes while keeping remote stores lazy: hashing every chunk would fetch the whole
@@ -37,7 +39,6 @@ ZARR_METADATA_KEYS: tuple[str, ...] = (".zmetadata", "zarr.json")
 """Consolidated metadata documents, in the order they are looked for."""
 
 _BLOCK = 1 << 20
-_FILE_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -50,26 +51,18 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """The sha256 of a file's bytes, cached per process by (path, size, mtime).
+    """The sha256 of a file's bytes, read in full on every call (no cache).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = p.write_bytes(b"")
     >>> sha256_file(p)[:12]
     'e3b0c44298fc'
     """
-    name = os.path.abspath(path)
-    st = os.stat(name)
-    key = (name, st.st_size, st.st_mtime_ns)
-    cached = _FILE_CACHE.get(key)
-    if cached is not None:
-        return cached
     h = hashlib.sha256()
-    with open(name, "rb") as fh:
+    with open(path, "rb") as fh:
         while block := fh.read(_BLOCK):
             h.update(block)
-    digest = h.hexdigest()
-    _FILE_CACHE[key] = digest
-    return digest
+    return h.hexdigest()
 
 
 def sha256_files(named: Iterable[tuple[str, str | os.PathLike[str]]]) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from genesis_lab.catalog.entry import Entry
 from genesis_lab.data.checksum import sha256_files, verify
+from genesis_lab.data.pins import pinned_sha256
 from genesis_lab.errors import DataError, MissingDependencyError, ParameterError
 
 if TYPE_CHECKING:
@@ -26,17 +27,15 @@ __all__ = ["PackageDataset", "package_dataset"]
 
 Loader = Callable[..., "xr.Dataset"]
 
-# (dataset id, package dir, version) -> digest: files inside an installed version do not change,
-# and ``open`` re-hashes them (mtime-keyed) anyway, so tampering is still caught there.
-_DIGESTS: dict[tuple[str, str, str], str] = {}
-
 
 @dataclass(frozen=True, eq=False)
 class PackageDataset:
     """A catalog dataset whose bytes are files inside an installed package.
 
-    ``files`` are paths (glob patterns allowed) relative to the top-level directory of ``module``;
-    their sha256 is the entry's ``provenance.sha256`` (see :mod:`genesis_lab.data.checksum`).
+    ``files`` are paths (glob patterns allowed) relative to the top-level directory of ``module``.
+    The entry's ``provenance.sha256`` is the digest pinned for the installed version of the
+    package (``pins``, else the committed table of :mod:`genesis_lab.data.pins`), never one
+    computed from the installed files; ``open`` hashes the files and refuses any other digest.
     The ``loader`` is called as ``loader(files, **options)`` where ``files`` maps each relative
     name to its path; its keyword-only parameters are the options ``open_dataset`` accepts.
 
@@ -64,6 +63,8 @@ class PackageDataset:
     marking: str = "public"
     options: Mapping[str, Any] = field(default_factory=dict)
     extra: str = "data"
+    pins: Mapping[str, str] = field(default_factory=dict)
+    """sha256 per package version (``{"1.2.0": digest}``), for datasets outside the table."""
 
     @property
     def import_name(self) -> str:
@@ -106,17 +107,20 @@ class PackageDataset:
         except importlib.metadata.PackageNotFoundError:
             return None
 
+    def pinned_sha256(self, version: str | None = None) -> str | None:
+        """The sha256 pinned for ``version`` (default: the installed one); None when none is."""
+        version = version or self.version()
+        if version is None:
+            return None
+        return self.pins.get(version) or pinned_sha256(self.id, self.package, version)
+
     def catalog_entry(self) -> Entry:
-        """This dataset's catalog entry; cheap: the package is located, never imported."""
+        """This dataset's catalog entry; cheap: the package is located, never imported or read."""
         version = self.version()
-        digest = None
-        root = self.package_dir()
-        if version is not None and root is not None:
-            key = (self.id, str(root), version)
-            digest = _DIGESTS.get(key)
-            if digest is None:
-                digest = _DIGESTS[key] = sha256_files(self.source_files().items())
+        digest = self.pinned_sha256(version)
         shown = f"{self.package} {version}" if version else f"{self.package} (not installed)"
+        if version and digest is None:
+            shown += " (no sha256 pinned for this version)"
         if self.data_version:
             shown += f"; {self.data_version}"
         return Entry.model_validate(
@@ -152,6 +156,14 @@ class PackageDataset:
             }
         )
 
+    def pinned_versions(self) -> list[str]:
+        """Versions of the package with a pinned sha256."""
+        from genesis_lab.data.pins import load_pins
+
+        table = load_pins().get(self.id, {})
+        named = [k.split(" ", 1)[1] for k in table if k.startswith(f"{self.package} ")]
+        return sorted({*self.pins, *named})
+
     def option_names(self) -> list[str]:
         params = list(inspect.signature(self.loader).parameters.values())[1:]
         return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
@@ -166,6 +178,13 @@ class PackageDataset:
                 f"Allowed options: {', '.join(allowed) or '(none)'}"
             )
         files = self.source_files()
+        if entry.provenance.sha256 is None:
+            raise DataError(
+                f"{self.id}: no sha256 is pinned for {self.package} {self.version()}, so its "
+                f"files cannot be checked. Install a version that is pinned "
+                f"({', '.join(self.pinned_versions()) or 'none'}), or review this version's "
+                "data and pin it with `python -m genesis_lab.data.pins --write`."
+            )
         verify(
             entry.provenance.sha256,
             sha256_files(files.items()),
