@@ -26,11 +26,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	touch $@
 
-install: $(STAMP) $(EXT)  ## create .venv, install genesis-lab with every extra, build the lab extension
+install: $(STAMP) $(EXT) $(PROXY)  ## create .venv, install genesis-lab with every extra, the lab extension and the proxy
 
 $(EXT): $(STAMP) $(EXT_SRC)/package.json $(EXT_SRC)/src/index.ts $(EXT_SRC)/style/index.css
 	@command -v npm >/dev/null || bash scripts/install-system-packages.sh nodejs npm
-	cd $(EXT_SRC) && npm install --silent --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npm run --silent build
+	cd $(EXT_SRC) && npm ci --silent --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npm run --silent build
 	mkdir -p $(VENV)/share/jupyter/labextensions/@genesis-lab $(VENV)/etc/jupyter/jupyter_server_config.d
 	ln -sfn $(CURDIR)/genesis_lab/labextension $(VENV)/share/jupyter/labextensions/@genesis-lab/jupyterlab-genesis
 	cp jupyter-config/genesis_lab.json $(VENV)/etc/jupyter/jupyter_server_config.d/genesis_lab.json

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import sys
 from dataclasses import dataclass
@@ -85,6 +86,11 @@ def prepare(
         plan.site.port = port
     if not CONFIG_FILE.is_file():
         raise SettingsError(f"The hub configuration {CONFIG_FILE} is missing.")
+    if shutil.which(plan.proxy_command[0]) is None:
+        raise SettingsError(
+            "configurable-http-proxy is not installed: run `make proxy` (or `make install`) in "
+            f"{REPO_DIR}, which puts it in .proxy/."
+        )
     state = plan.state_dir
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(state, 0o700)
