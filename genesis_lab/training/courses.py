@@ -273,6 +273,14 @@ def _learner_ids(user: str) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def _home_owner(user: str, home: Path) -> tuple[int, int] | None:
+    try:
+        st = home.stat()
+    except FileNotFoundError:
+        return _learner_ids(user)
+    return st.st_uid, st.st_gid
+
+
 def enroll(name: str, users: Sequence[str]) -> Course:
     """Enroll ``users`` in course ``name``: group membership and a private 0700 folder each."""
     bad = [u for u in users if not _USER.match(u)]
@@ -332,13 +340,15 @@ def deliver_assignments(user: str, home: Path | str) -> list[Path]:
     """Copy the notebooks assigned to ``user`` into ``home/courses/<course>/``; return new files.
 
     A file that exists already is never overwritten (the learner's edits are kept). Run as root,
-    created files and folders are given to the learner.
+    created files and folders are given to the owner of ``home`` (the Unix account the session
+    runs as, which need not be named like the hub user), or to the Unix user ``user`` when the
+    home does not exist yet.
 
     >>> deliver_assignments("nobody-enrolled", "/tmp/gl-doc-home")
     []
     """
     home = Path(home)
-    ids = _learner_ids(user) if os.geteuid() == 0 else None
+    ids = _home_owner(user, home) if os.geteuid() == 0 else None
     delivered: list[Path] = []
 
     def own(path: Path) -> None:
