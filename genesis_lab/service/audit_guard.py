@@ -139,11 +139,15 @@ class AuditGuard:
             await self.checkpoint()
 
     async def _ask(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The witness's answer; None (said once) when it cannot be reached or keeps no book."""
         try:
             reply = await ask_witness(self.socket, request)
+            if reply.get("code") in ("unsafe", "forbidden"):
+                raise ConnectionError(reply.get("message"))
         except (OSError, TimeoutError, ValueError) as exc:
             if self.witness_reachable is not False:
-                _say(f"the witness at {self.socket} cannot be reached ({exc}); retrying")
+                _say(f"no checkpoints: the witness at {self.socket} cannot be used ({exc}); "
+                     "retrying")  # fmt: skip
             self.witness_reachable = False
             return None
         self.witness_reachable = True

@@ -80,11 +80,14 @@ async def serve_witness(
     """Keep the book in ``folder`` and answer on its socket until cancelled."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o755)
     problems = unsafe_ancestors(folder)
-    if problems:
-        raise AuditError(
-            f"the audit witness refuses {folder}: someone else could replace its book: "
-            + "; ".join(problems)
-        )
+    unsafe = (
+        f"the audit witness keeps no book in {folder}: someone else could replace it: "
+        + "; ".join(problems)
+        if problems
+        else ""
+    )
+    if unsafe:  # stay up (the hub would restart an exited service at once) and say why
+        print(unsafe, file=sys.stderr, flush=True)
     book = WitnessBook(folder)
     path = folder / SOCKET_NAME
     with contextlib.suppress(FileNotFoundError):
@@ -95,7 +98,9 @@ async def serve_witness(
         try:
             uid = peer_uid(writer.get_extra_info("socket"))
             line = await asyncio.wait_for(reader.readline(), 10)
-            if uid not in _allowed_uids(audit_dir):
+            if unsafe:
+                reply = {"ok": False, "code": "unsafe", "message": unsafe}
+            elif uid not in _allowed_uids(audit_dir):
                 reply = {"ok": False, "code": "forbidden",
                          "message": f"uid {uid} does not own {audit_dir}"}  # fmt: skip
             else:

@@ -198,3 +198,30 @@ def test_peer_uid_is_the_kernels_answer():
     a, b = socket.socketpair(socket.AF_UNIX)
     with a, b:
         assert peer_uid(a) == os.getuid()
+
+
+def test_a_witness_whose_folder_others_may_write_keeps_no_book_and_says_why(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENESIS_")}
+    env.update(GENESIS_HOME=str(tmp_path), GENESIS_AUDIT_WITNESS_DIR=str(shared / "witness"))
+    proc = subprocess.Popen([sys.executable, "-m", "genesis_lab.service.witness"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        sock = shared / "witness" / "witness.sock"
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        reply = asyncio.run(ask_witness(sock, {"op": "latest"}))
+        assert (
+            reply["code"] == "unsafe"
+            and "shared is writable by group or others" in (reply["message"])
+        )
+        assert proc.poll() is None  # up, so the hub does not restart it in a loop
+        assert not (shared / "witness" / "checkpoints.jsonl").exists()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
