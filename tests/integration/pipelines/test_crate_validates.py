@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from genesis_lab.errors import RunFailedError
 from genesis_lab.pipelines import run, verify
+from genesis_lab.settings import get_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CONTEXT_URL = "https://w3id.org/ro/crate/1.1/context"
@@ -151,3 +153,17 @@ def test_a_run_crate_passes_every_required_check_offline(asset_challenge, tmp_pa
     assert org["@type"] == "Organization" and org["name"] == "Genesis Mission test site"
 
     assert verify(result.run_id).reproduced
+
+
+def test_a_failed_run_crate_passes_every_required_check_offline(asset_challenge, tmp_path):
+    with pytest.raises(RunFailedError) as err:
+        run(asset_challenge, record=False)
+    cache = tmp_path / "validator-cache"
+    warm_validator_cache(cache)
+    folder = get_settings().results_root / asset_challenge / err.value.run_id
+    report = validate(folder, cache)
+    assert [i["message"] for i in report["issues"] if i["severity"] == "REQUIRED"] == []
+    crate = json.loads((folder / "ro-crate-metadata.json").read_text())
+    [action] = [e for e in crate["@graph"] if e["@type"] == "CreateAction"]
+    assert action["actionStatus"] == "http://schema.org/FailedActionStatus"
+    assert "MissingMetrics" in action["error"]
