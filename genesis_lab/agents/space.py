@@ -183,10 +183,13 @@ class Space:
     def from_simulator(
         cls,
         simulator: Any,
-        include: Iterable[str] | None = None,
+        include: Iterable[str] | Mapping[str, tuple[float, float] | None] | None = None,
         fixed: Mapping[str, Any] | None = None,
     ) -> Space:
         """The space of a simulator's parameter schema (``include`` picks some; others default).
+
+        ``include`` may map names to ``(low, high)`` to search a narrower range than the
+        schema's bounds (``None`` keeps them); a range beyond the bounds is refused.
 
         The simulator's validity relations are bound to the fixed and default values of the
         parameters left out, and the box is made to hold only valid points: a relation on one
@@ -202,6 +205,7 @@ class Space:
         True
         """
         params = {p.name: p for p in simulator.parameters}
+        ranges = dict(include) if isinstance(include, Mapping) else {}
         wanted = list(include) if include is not None else list(params)
         unknown = [n for n in wanted if n not in params]
         if unknown:
@@ -224,7 +228,16 @@ class Space:
                     raise CampaignError(
                         f"parameter {name!r} has no bounds; give it in fixed= or leave it out"
                     )
-                dims.append(Dimension(name, p.type, tuple(p.bounds), unit=p.unit))
+                bounds = tuple(p.bounds)
+                if ranges.get(name) is not None:
+                    lo, hi = (float(v) for v in ranges[name])
+                    if lo < p.bounds[0] or hi > p.bounds[1]:
+                        raise CampaignError(
+                            f"design space: {name!r} range ({lo:g}, {hi:g}) goes beyond the "
+                            f"parameter's bounds; allowed: {p.describe_allowed()}"
+                        )
+                    bounds = (lo, hi)
+                dims.append(Dimension(name, p.type, bounds, unit=p.unit))
         constants = {p.name: p.default for p in simulator.parameters if p.name not in wanted}
         constants.update(fixed)
         sim_id = getattr(simulator, "id", simulator)
