@@ -1,5 +1,7 @@
 """The runner: validate parameters, look up the cache, execute with papermill, store the run.
 
+The cache key covers the notebook's bytes, the parameters, the inputs' versions and sha256, the
+package versions and the code of the simulators and dataset loaders used (:func:`code_identity`).
 A run executes into a hidden working folder of the results store; the executed notebook, metrics,
 RO-Crate and ``status.json`` are written there and the folder is renamed into place last.
 """
@@ -11,7 +13,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,7 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A validated request: challenge, parameter values, inputs, packages and cache key."""
+    """A validated request: challenge, parameter values, inputs, packages, code and cache key."""
 
     challenge: Challenge
     parameters: dict[str, Any]
@@ -70,6 +72,7 @@ class Prepared:
     packages: dict[str, str]
     notebook_sha256: str
     key: str
+    code: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,29 @@ class Execution:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def code_identity(challenge: Challenge) -> list[dict[str, str]]:
+    """The code of the simulators and dataset loaders the challenge uses, as the kernel will
+    import it: distribution, version and a digest of the source (see ``code_fingerprint``).
+
+    >>> [c["id"] for c in code_identity(get_challenge("reactor-period"))]  # doctest: +SKIP
+    ['nuclear-energy/point-kinetics']
+    """
+    if not (challenge.simulators or challenge.datasets):
+        return []
+    from genesis_lab.catalog import get_catalog, load_plugin
+    from genesis_lab.simulators.fingerprint import code_fingerprint
+
+    cat = get_catalog()
+    out = []
+    for kind, ids in (("simulator", challenge.simulators), ("dataset", challenge.datasets)):
+        for asset_id in ids:
+            entry = cat.get(asset_id)
+            if not entry.loader:
+                continue  # a site file opened by genesis-lab's own readers (package version)
+            out.append({"id": asset_id, **code_fingerprint(load_plugin(kind, entry.loader))})
+    return out
 
 
 def prepare(
@@ -103,6 +129,7 @@ def prepare(
     values = ch.validate_parameters({**(parameters or {}), **params})
     inputs = input_versions(ch)
     packages = package_versions(ch.packages)
+    code = code_identity(ch)
     source = ch.notebook_path.read_bytes()
     return Prepared(
         ch,
@@ -110,7 +137,8 @@ def prepare(
         inputs,
         packages,
         hashlib.sha256(source).hexdigest(),
-        cache_key(source, values, inputs, packages),
+        cache_key(source, values, [*inputs, *({"code": c} for c in code)], packages),
+        code,
     )
 
 
@@ -257,6 +285,7 @@ def run(
         "metrics": result.metrics,
         "inputs": prep.inputs,
         "packages": prep.packages,
+        "code": prep.code,
         "notebook_sha256": prep.notebook_sha256,
         "start": result.start,
         "end": result.end,

@@ -189,10 +189,17 @@ def chunk_points(
 
 
 def chunk_key(sim: Simulator, chunk: Mapping[str, np.ndarray], seed: int) -> str:
-    """sha256 of (simulator id, version, the chunk's parameter values, seed)."""
+    """sha256 of (simulator id, version, its code, the chunk's parameter values, seed).
+
+    The code is :func:`~genesis_lab.simulators.fingerprint.code_fingerprint`: the distribution's
+    version and a digest of the simulator's source, so edited code never reads a stale chunk.
+    """
+    from genesis_lab.simulators.fingerprint import code_fingerprint
+
     payload = {
         "simulator": sim.id,
         "version": sim.version,
+        "code": code_fingerprint(sim),
         "seed": int(seed),
         "points": {k: np.asarray(v).tolist() for k, v in sorted(chunk.items())},
     }

@@ -1,0 +1,124 @@
+"""Cache keys include the simulator's code: an edited simulator misses the sweep and run caches.
+
+A plugin simulator is installed for the test (a module and a dist-info with its entry point on
+``sys.path``), used, then its source is edited without touching its declared ``version``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+
+import pytest
+from fixtures.challenges import write_demo_challenge
+
+from genesis_lab.settings import reset_settings
+
+SOURCE = '''
+"""A decay simulator installed only for the cache-key tests."""
+
+import numpy as np
+
+from genesis_lab.simulators.base import Output, Parameter, Simulator
+
+DECAY_CONSTANT = {decay}
+
+
+class TinyDecay(Simulator):
+    id = "nuclear-energy/tiny-decay"
+    version = "1.0"
+    title = "Tiny decay"
+    description = "N(t) = exp(-lambda t)."
+    domain = "nuclear-energy"
+    parameters = (Parameter("t", "s", (0.0, 100.0), 1.0, "Time."),)
+    outputs = (Output("remaining", "1", "Fraction left."),)
+
+    def _run(self, points, rngs):
+        import xarray as xr
+
+        return xr.Dataset({{"remaining": ("point", np.exp(-DECAY_CONSTANT * points["t"]))}})
+'''
+
+
+@pytest.fixture
+def tiny_simulator(tmp_path, monkeypatch):
+    """Install module ``genesis_tiny_sim`` as the simulator plugin ``nuclear-energy/tiny-decay``;
+    yields a function that rewrites its decay constant (and re-imports it)."""
+    from genesis_lab.catalog import registry
+
+    root = tmp_path / "site"
+    root.mkdir()
+    module = root / "genesis_tiny_sim.py"
+    module.write_text(SOURCE.format(decay=0.0305))
+    info = root / "genesis_tiny_sim-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: genesis-tiny-sim\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[genesis_lab.simulators]\nnuclear-energy/tiny-decay = genesis_tiny_sim:TinyDecay\n"
+    )
+    (info / "top_level.txt").write_text("genesis_tiny_sim\n")
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    registry.available.cache_clear()
+    reset_settings()
+
+    def set_decay(value: float) -> None:
+        module.write_text(SOURCE.format(decay=value))
+        importlib.invalidate_caches()
+        importlib.reload(sys.modules["genesis_tiny_sim"])
+
+    yield set_decay
+    sys.modules.pop("genesis_tiny_sim", None)
+    registry.available.cache_clear()
+    reset_settings()
+
+
+def test_sweep_cache_misses_when_the_simulator_code_changes(tiny_simulator):
+    from genesis_lab.simulators import get_simulator, sweep
+
+    def remaining():
+        sim = get_simulator("nuclear-energy/tiny-decay")
+        ds = sweep(sim, {"t": [10.0, 20.0]}, progress=False, cache=True)
+        return ds.remaining.values.tolist()
+
+    first = remaining()
+    assert first == pytest.approx([math.exp(-0.305), math.exp(-0.61)], rel=1e-12)
+    assert remaining() == first  # the cached chunks
+    tiny_simulator(0.0350)
+    assert remaining() == pytest.approx([math.exp(-0.35), math.exp(-0.70)], rel=1e-12)
+
+
+def test_run_cache_key_changes_with_the_simulator_code_not_its_version(
+    tiny_simulator, tmp_path, monkeypatch
+):
+    from genesis_lab.pipelines.runner import prepare
+
+    root = tmp_path / "challenges"
+    write_demo_challenge(root, simulators=["nuclear-energy/tiny-decay"])
+    monkeypatch.setenv("GENESIS_CHALLENGE_PATHS", str(root))
+    reset_settings()
+    before = prepare("demo")
+    assert prepare("demo").key == before.key
+    [code] = before.code
+    assert code["id"] == "nuclear-energy/tiny-decay"
+    assert code["distribution"] == "genesis-tiny-sim" and code["version"] == "1.0"
+    tiny_simulator(0.0350)
+    after = prepare("demo")
+    assert after.code[0]["sha256"] != code["sha256"]
+    assert after.key != before.key
+    tiny_simulator(0.0305)  # the same source again: the same key
+    assert prepare("demo").key == before.key
+
+
+def test_fingerprint_covers_the_base_class_and_a_loader_module():
+    from genesis_lab.data.builtin.semiconductors import cec_pv_modules
+    from genesis_lab.simulators.fingerprint import code_fingerprint
+    from genesis_lab.simulators.nuclear_energy import PointKinetics
+
+    assert code_fingerprint(PointKinetics)["modules"].split(",") == [
+        "genesis_lab.simulators.nuclear_energy",
+        "genesis_lab.simulators.base",
+    ]
+    modules = code_fingerprint(cec_pv_modules)["modules"].split(",")
+    assert modules[:2] == ["genesis_lab.data.builtin.semiconductors", "genesis_lab.data.package"]
