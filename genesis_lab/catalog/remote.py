@@ -30,6 +30,7 @@ __all__ = [
     "is_remote_entry",
     "open_remote_dataset",
     "open_remote_dataset_by_id",
+    "register_remote_dataset",
     "remote_catalog",
     "service_configured",
 ]
@@ -55,13 +56,17 @@ def _base(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def _request(settings: Settings, path: str) -> tuple[int, Any]:
-    req = urllib.request.Request(
-        _base(settings) + path,
-        headers={"Authorization": f"token {settings.hub_api_token}", "Accept": "application/json"},
-    )
+def _request(
+    settings: Settings, path: str, *, method: str = "GET", body: Any = None
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"token {settings.hub_api_token}", "Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(_base(settings) + path, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
+        with urllib.request.urlopen(req, timeout=300 if data else 60) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         try:
@@ -274,3 +279,21 @@ def open_remote_dataset_by_id(
         entry = fresh.result()
     _check_readable(entry)
     return entry, ds
+
+
+def register_remote_dataset(dataset_id: str, request: dict[str, Any]) -> Entry:
+    """Ask the service to register a dataset (``save_dataset`` inside a hub session): ``request``
+    holds the metadata and ``netcdf``, the data as base64 netCDF. Returns the new entry as the
+    service lists it for this caller."""
+    settings = get_settings()
+    quoted = urllib.parse.quote(dataset_id, safe="/")
+    status, body = _request(settings, f"api/datasets/{quoted}", method="PUT", body=request)
+    if status in (401, 403):
+        raise AccessDeniedError(f"The genesis service refused to register {dataset_id!r}: "
+                                f"{body.get('message')}")  # fmt: skip
+    if status != 201:
+        raise CatalogError(
+            f"The genesis service answered {status} to registering {dataset_id!r}: "
+            f"{body.get('message')}"
+        )
+    return _entry(body)

@@ -23,7 +23,7 @@ from genesis_lab.settings import get_settings
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["save_dataset"]
+__all__ = ["REGISTER_FIELDS", "register_from_request", "save_dataset"]
 
 DEFAULT_CONTACT = {"fn": "Genesis Mission data desk", "hasEmail": "data@genesis-lab.invalid"}
 DEFAULT_LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
@@ -64,6 +64,26 @@ def save_dataset(
     """
     dataset_id = _full_id(dataset_id, domain)
     dom, name = dataset_id.split("/", 1)
+    from genesis_lab.catalog.remote import register_remote_dataset, service_configured
+
+    if service_configured():  # in a hub session: the service writes into its own folders
+        import base64
+
+        from genesis_lab.catalog.catalog import get_catalog
+
+        request = {
+            "title": title, "description": description, "source": source, "agency": agency,
+            "citation": citation, "version": version, "derived_from": list(derived_from),
+            "parameters": _plain(dict(parameters or {})),
+            "keyword": list(keyword) if keyword else None, "marking": marking,
+            "license": license, "publisher": publisher,
+            "contact_point": dict(contact_point) if contact_point else None,
+            "overwrite": overwrite,
+            "netcdf": base64.b64encode(bytes(ds.to_netcdf(engine="h5netcdf"))).decode(),
+        }  # fmt: skip
+        entry = register_remote_dataset(dataset_id, request)
+        get_catalog.cache_clear()
+        return entry
     settings = get_settings()
     assert settings.data_root is not None and settings.user_catalog_dir is not None
     store = settings.data_root / dom / f"{name}.zarr"
@@ -106,6 +126,46 @@ def save_dataset(
 
     get_catalog.cache_clear()
     return entry.model_copy(update={"source_file": str(yaml_path)})
+
+
+REGISTER_FIELDS = {
+    "title": str, "description": str, "source": str, "agency": str, "citation": (str, type(None)),
+    "version": str, "derived_from": list, "parameters": dict, "keyword": (list, type(None)),
+    "marking": str, "license": str, "publisher": str, "contact_point": (dict, type(None)),
+    "overwrite": bool, "netcdf": str,
+}  # fmt: skip
+"""What a registration request (``PUT api/datasets/{id}`` of the service) may hold, by type."""
+
+
+def register_from_request(dataset_id: str, request: Mapping[str, Any], registrant: str) -> Entry:
+    """Register the dataset a session sent (``save_dataset`` in a hub session), in this process's
+    own folders; the provenance names ``registrant``. Bad fields raise :class:`ParameterError`."""
+    import base64
+    import io
+
+    import xarray as xr
+
+    unknown = sorted(set(request) - set(REGISTER_FIELDS))
+    if unknown:
+        raise ParameterError(
+            f"{unknown[0]!r} is not a registration field; allowed: {', '.join(REGISTER_FIELDS)}"
+        )
+    for key in ("title", "description", "source", "netcdf"):
+        if key not in request:
+            raise ParameterError(f"{key!r} is required to register a dataset")
+    for key, value in request.items():
+        if not isinstance(value, REGISTER_FIELDS[key]):
+            raise ParameterError(f"{key!r} has the wrong type ({type(value).__name__})")
+    try:
+        raw = base64.b64decode(request["netcdf"], validate=True)
+        ds = xr.open_dataset(io.BytesIO(raw), engine="h5netcdf").load()
+    except Exception as exc:  # whatever the bytes make the netCDF reader raise is bad input
+        raise ParameterError(
+            f"'netcdf' is not base64 of a netCDF file ({type(exc).__name__}: {exc})"
+        ) from None
+    fields = {k: v for k, v in request.items() if k != "netcdf" and v is not None}
+    fields["source"] = f"{fields['source']} (registered by {registrant})"
+    return save_dataset(ds, dataset_id, **fields)
 
 
 def _full_id(dataset_id: str, domain: str | None) -> str:

@@ -564,6 +564,54 @@ class SchedulesHandler(GenesisHandler):
         self.send_json(created.as_dict(), 201)
 
 
+class DatasetsHandler(GenesisHandler):
+    """``PUT /api/datasets/{domain}/{name}``: register a dataset a session made (``save_dataset``
+    in a hub session) into the service's own data root and catalog, under a marking the caller
+    holds. An id already in the catalog is refused alike whether or not the caller may see it."""
+
+    event_type = "dataset.register"
+
+    async def put(self, domain: str, name: str) -> None:
+        self.dataset_id = dataset_id = f"{domain}/{name}"
+        limit = int(self.state.settings.service.get("max_upload_bytes", 64 << 20))
+        if len(self.request.body) > limit:
+            self.fail(413, "too-large", f"A registration may carry at most {limit} bytes "
+                      "(service.max_upload_bytes); save large data on the data root instead.",
+                      "denied")  # fmt: skip
+        body = _json_body(self)
+        identity = self.identity
+        assert identity is not None
+        if not (identity.vetted or identity.admin):
+            self.fail(403, "forbidden", f"{identity.name} is not vetted; registering needs "
+                      "vetting.", "denied")  # fmt: skip
+        marking = body.get("marking", "public")
+        if marking not in MARKINGS:
+            self.fail(400, "bad-parameter", f"marking={marking!r} is unknown; allowed values: "
+                      f"{', '.join(MARKINGS)}", "denied")  # fmt: skip
+        if not identity.is_cleared(marking):
+            self.fail(403, "forbidden", f"{identity.name} does not hold the {marking} clearance "
+                      "and could not read the dataset back; register it under a marking you "
+                      "hold.", "denied")  # fmt: skip
+        if body.get("overwrite") and not identity.admin:
+            self.fail(403, "forbidden", "Only an admin may replace a registered dataset; "
+                      "register a new version under another name.", "denied")  # fmt: skip
+        if dataset_id in self.state.catalog().entries and not body.get("overwrite"):
+            self.fail(409, "taken", f"The id {dataset_id!r} cannot be registered: it is taken "
+                      "or reserved. Choose another name.", "denied")  # fmt: skip
+        from genesis_lab.data.register import register_from_request
+
+        try:
+            await self.state.run_in_thread(register_from_request, dataset_id, body, identity.name)
+        except ParameterError as exc:
+            self.fail(400, "bad-parameter", str(exc), "denied")
+        except GenesisError as exc:
+            self.fail(422, "not-registered", str(exc), "error")
+        self.state.reload_catalog()
+        entry, decision = self.lookup(dataset_id)
+        self.audit("success", f"registered by {identity.name} as {marking}")
+        self.send_json(entry_view(entry, decision, self.state.store_of(entry), self.base_url), 201)
+
+
 class NotFoundHandler(GenesisHandler):
     """Any other path under the service: 404, audited."""
 
@@ -588,4 +636,5 @@ HANDLERS: list[tuple[str, type[GenesisHandler]]] = [
     (r"api/openapi\.json", OpenAPIHandler),
     (r"api/runs", RunsHandler),
     (r"api/schedules", SchedulesHandler),
+    (rf"api/datasets/{ID}", DatasetsHandler),
 ]

@@ -252,6 +252,42 @@ def openapi_document(prefix: str = "/services/genesis/") -> dict[str, Any]:
                     },
                 }
             },
+            f"{p}/api/datasets/{{domain}}/{{name}}": {
+                "put": {
+                    "summary": "Register a dataset made in a session (save_dataset)",
+                    "operationId": "registerDataset",
+                    "parameters": _ID_PARAMS,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["title", "description", "source", "netcdf"],
+                                    "properties": {
+                                        "title": {"type": "string"},
+                                        "description": {"type": "string"},
+                                        "source": {"type": "string"},
+                                        "marking": {"type": "string", "enum": list(MARKINGS)},
+                                        "netcdf": {
+                                            "type": "string",
+                                            "description": "the data, base64 of a netCDF file",
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _resp("The registered entry", {"type": "object"}),
+                        "400": _resp("A bad field"),
+                        "409": _resp("The id is taken or reserved"),
+                        "413": _resp("The body is larger than service.max_upload_bytes"),
+                        "422": _resp("The dataset could not be registered"),
+                        **_COMMON,
+                    },
+                }
+            },
             f"{p}/api/schedules": {
                 "get": {
                     "summary": "Schedules of pipelines",

@@ -86,6 +86,12 @@ class ServiceState:
             self._stores = {}
         return self._catalog
 
+    def reload_catalog(self) -> Catalog:
+        """Read the catalog again now (after the service itself wrote a catalog file)."""
+        self._checked_at = 0.0
+        self._fingerprint = ()
+        return self.catalog()
+
     def store_of(self, entry: Entry) -> Path | None:
         """The folder or file the service serves for ``entry`` (None: nothing to serve)."""
         if entry.id not in self._stores:

@@ -257,3 +257,52 @@ def test_the_cleared_users_reads_still_work(service_hub, two_sessions):
     value = json.loads(out.split("RESULT", 1)[1])
     store = service_hub.data_root / "site" / "wafer-export-controlled.zarr"
     assert np.isclose(value, float(xr.open_zarr(store)["thickness"][0, 0].values))
+
+
+REGISTER = textwrap.dedent(
+    """
+    import json, numpy as np, xarray as xr, genesis_lab as gl
+    from genesis_lab.data import save_dataset
+    out = {{}}
+    ds = xr.Dataset({{"yield_": ("wafer", np.arange(5.0) + 0.5, {{"units": "1"}})}})
+    def attempt(name, fn):
+        try:
+            out[name] = ["ok", fn()]
+        except Exception as exc:
+            out[name] = [type(exc).__name__, str(exc)]
+    attempt("register", lambda: save_dataset(ds, {id!r}, title="Yield of my wafers",
+            description="Made in a session.", source="red-team test",
+            marking={marking!r}).id)
+    attempt("open", lambda: gl.open_dataset({id!r})["yield_"].values.tolist())
+    print("RESULT" + json.dumps(out))
+    """
+)
+
+
+def test_save_dataset_in_a_session_registers_through_the_service(service_hub, two_sessions):
+    import pwd
+    import uuid
+
+    dataset_id = f"semiconductors/regtest-{uuid.uuid4().hex[:6]}"
+    code = REGISTER.format(id=dataset_id, marking="export-controlled")
+    mine = json.loads(run_in_kernel(service_hub, VICTIM, code).split("RESULT", 1)[1])
+    assert mine["register"] == ["ok", dataset_id], mine
+    assert mine["open"] == ["ok", [0.5, 1.5, 2.5, 3.5, 4.5]], mine
+    store = service_hub.data_root / "semiconductors" / f"{dataset_id.split('/')[1]}.zarr"
+    assert store.stat().st_uid == pwd.getpwnam("genesis").pw_uid  # written by the service
+    records = [json.loads(x) for x in service_hub.audit_path.read_text().splitlines()]
+    assert any(r.get("event_type") == "dataset.register" and r.get("identity") == VICTIM
+               and r.get("dataset") == dataset_id and r["outcome"] == "success"
+               for r in records)  # fmt: skip
+
+    # the uncleared user: not under a marking she lacks, not over a taken id, and the cleared
+    # user's dataset stays invisible to her
+    theirs = json.loads(run_in_kernel(service_hub, ATTACKER, REGISTER.format(
+        id=f"semiconductors/regtest-{uuid.uuid4().hex[:6]}", marking="controlled",
+    )).split("RESULT", 1)[1])  # fmt: skip
+    assert theirs["register"][0] == "AccessDeniedError"
+    assert "does not hold the controlled clearance" in theirs["register"][1]
+    taken = json.loads(run_in_kernel(service_hub, ATTACKER, REGISTER.format(
+        id=dataset_id, marking="public")).split("RESULT", 1)[1])  # fmt: skip
+    assert taken["register"][0] == "CatalogError" and "taken or reserved" in taken["register"][1]
+    assert taken["open"][0] == "UnknownAssetError"
