@@ -58,6 +58,23 @@ def _package_id(name: str, info: dict[str, Any]) -> str:
     return f"https://pypi.org/project/{name}/{info['version']}/"
 
 
+def _environment(kernel: str) -> dict[str, Any]:
+    """The kernel's environment; the runner's, with the reason, when the kernel cannot be asked
+    (the run already happened: its record must not be lost over its description)."""
+    import sys
+
+    from genesis_lab.errors import PipelineError
+    from genesis_lab.pipelines.environment import interpreter_environment, kernel_environment
+
+    try:
+        return kernel_environment(kernel)
+    except PipelineError as exc:
+        env = interpreter_environment(sys.executable)
+        env["kernel"] = kernel
+        env["note"] = f"Listed from the runner's interpreter: the kernel's failed ({exc})."
+        return env
+
+
 def build_crate(
     challenge: Challenge,
     *,
@@ -92,9 +109,7 @@ def build_crate(
     from rocrate.rocrate import ROCrate
 
     if environment is None:
-        from genesis_lab.pipelines.environment import kernel_environment
-
-        environment = kernel_environment(challenge.kernel)
+        environment = _environment(challenge.kernel)
     metrics = metrics or {}
     if publisher is None:
         from genesis_lab.settings import get_settings
@@ -147,7 +162,9 @@ def build_crate(
         "#kernel-environment",
         "SoftwareApplication",
         name=f"{env['implementation']} {env['python']} (kernel {env['kernel']!r})",
-        description="The interpreter the notebook ran in, its platform and installed packages.",
+        description=env.get(
+            "note", "The interpreter the notebook ran in, its platform and installed packages."
+        ),
         softwareVersion=env["python"],
         operatingSystem=env["platform"],
         processorRequirements=env["machine"],

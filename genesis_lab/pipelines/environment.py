@@ -16,7 +16,7 @@ from typing import Any
 
 from genesis_lab.errors import PipelineError
 
-__all__ = ["kernel_environment", "kernel_python"]
+__all__ = ["interpreter_environment", "kernel_environment", "kernel_python"]
 
 _PROBE = r"""
 import importlib.metadata as md, json, platform, sys
@@ -70,7 +70,18 @@ def kernel_environment(kernel: str = "python3", env: Mapping[str, str] | None = 
     >>> "papermill" in info["packages"] and info["python"].count(".") == 2
     True
     """
-    python = kernel_python(kernel, env)
+    info = interpreter_environment(kernel_python(kernel, env), env)
+    info["kernel"] = kernel
+    return info
+
+
+def interpreter_environment(python: str, env: Mapping[str, str] | None = None) -> dict:
+    """Interpreter, platform and installed packages of the Python at ``python``.
+
+    >>> import sys
+    >>> interpreter_environment(sys.executable)["executable"] == sys.executable
+    True
+    """
     try:
         done = subprocess.run(
             [python, "-c", _PROBE],
@@ -81,14 +92,12 @@ def kernel_environment(kernel: str = "python3", env: Mapping[str, str] | None = 
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PipelineError(
-            f"could not list the packages of kernel {kernel!r} ({python}): {exc}"
-        ) from None
+        raise PipelineError(f"could not list the packages of {python}: {exc}") from None
     if done.returncode != 0:
         raise PipelineError(
-            f"could not list the packages of kernel {kernel!r} ({python}): exit code "
-            f"{done.returncode}: {done.stderr.strip()[-500:]}"
+            f"could not list the packages of {python}: exit code {done.returncode}: "
+            f"{done.stderr.strip()[-500:]}"
         )
     info: dict[str, Any] = json.loads(done.stdout)
-    info["kernel"] = kernel
+    info.setdefault("kernel", None)
     return info

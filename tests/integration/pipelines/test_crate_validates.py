@@ -167,3 +167,18 @@ def test_a_failed_run_crate_passes_every_required_check_offline(asset_challenge,
     [action] = [e for e in crate["@graph"] if e["@type"] == "CreateAction"]
     assert action["actionStatus"] == "http://schema.org/FailedActionStatus"
     assert "MissingMetrics" in action["error"]
+
+
+def test_a_kernel_that_cannot_be_asked_still_gets_its_run_recorded(demo_challenge):
+    from fixtures.challenges import write_demo_challenge
+
+    write_demo_challenge(demo_challenge.parent, "nokernel", kernel="no-such-kernel")
+    with pytest.raises(RunFailedError, match="no-such-kernel") as err:
+        run("nokernel")
+    folder = get_settings().results_root / "nokernel" / err.value.run_id
+    graph = {
+        e["@id"]: e for e in json.loads((folder / "ro-crate-metadata.json").read_text())["@graph"]
+    }
+    kernel = graph["#kernel-environment"]
+    assert "runner's interpreter" in kernel["description"] and "no-such-kernel" in kernel["name"]
+    assert len(kernel["softwareRequirements"]) == len(list(importlib.metadata.distributions()))
