@@ -302,7 +302,47 @@ def _xray() -> float:
     return 8.0 * (target / 50.33) ** (1 / slope)
 
 
+KEV, MEV = 1.602176634e-16, 1.602176634e-13  # J
+BREMSSTRAHLUNG = 5.35e-37  # W m^3 keV^-1/2: P = C Z_eff n_e^2 sqrt(T_e) (NRL formulary)
+
+
+def _dt_reactivity(t_kev: float) -> float:
+    """D-T <sigma v> (m^3/s): Bosch & Hale, Nucl. Fusion 32 (1992) 611, table IV."""
+    bg, mc2 = 34.3827, 1124656.0
+    c1, c2, c3, c4, c5, c6, c7 = (
+        1.17302e-9, 1.51361e-2, 7.51886e-2, 4.60643e-3, 1.35e-2, -1.06750e-4, 1.366e-5
+    )  # fmt: skip
+    t = t_kev
+    theta = t / (1 - t * (c2 + t * (c4 + t * c6)) / (1 + t * (c3 + t * (c5 + t * c7))))
+    xi = (bg**2 / (4 * theta)) ** (1 / 3)
+    return c1 * theta * math.sqrt(xi / (mc2 * t**3)) * math.exp(-3 * xi) * 1e-6
+
+
+def _ignition_triple_product() -> float:
+    # 50:50 D-T, n_e = n_i = n, T_e = T_i: alphas (3.517 MeV) balance 3nT/tau_E plus bremsstrahlung
+    from scipy.optimize import minimize_scalar
+
+    def triple(t):
+        net = _dt_reactivity(t) / 4 * 3.517 * MEV - BREMSSTRAHLUNG * math.sqrt(t)
+        return t * 3 * t * KEV / net
+
+    best = minimize_scalar(triple, bounds=(8.0, 30.0), method="bounded", options={"xatol": 1e-8})
+    return float(best.fun)
+
+
+def _q_confinement() -> float:
+    # P_fus / (3nT/tau + P_brems - P_alpha) = Q at n = 1e20 m^-3, T = 10 keV, Q = 10
+    n, t, q = 1e20, 10.0, 10.0
+    fusion = n**2 / 4 * _dt_reactivity(t) * 17.589 * MEV
+    alpha = n**2 / 4 * _dt_reactivity(t) * 3.517 * MEV
+    return 3 * n * t * KEV / (fusion / q + alpha - BREMSSTRAHLUNG * n**2 * math.sqrt(t))
+
+
 REFERENCES: dict[str, list[Case]] = {
+    "fusion-ignition-triple-product": [
+        Case(_ignition_triple_product, 1e-3, "Bosch-Hale D-T, NRL bremsstrahlung, own minimum")
+    ],
+    "fusion-q-confinement": [Case(_q_confinement, 1e-6, "0-D power balance, Bosch-Hale D-T")],
     "activation-screening": [Case(_activation, 0.02, "Mughabghab 2006, IUPAC 2013: 151Eu")],
     "codata-consistency": [Case(_codata, 1e-6, "CODATA 2022 alpha from e, h, c, eps0")],
     "codon-table-variants": [Case(_codon, 0.0, "NCBI genetic code 2")],
@@ -375,12 +415,12 @@ def _differs(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 
 class Runs:
-    """Every notebook execution this module needs, submitted at once to a pool of two."""
+    """Every notebook execution the selected tests need, submitted at once to a pool of two."""
 
-    def __init__(self) -> None:
+    def __init__(self, selected: list[str]) -> None:
         self.pool = notebook_pool(2)
         self.futures: dict[tuple[str, tuple], Any] = {}
-        for cid in CHALLENGES:
+        for cid in selected:
             ch = load_challenge(CHALLENGE_DIR / cid)
             self.submit(ch, {})
             for case in REFERENCES.get(cid, []):
@@ -399,8 +439,15 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs():
-    r = Runs()
+def runs(request):
+    selected = {
+        item.callspec.params["cid"]
+        for item in request.session.items
+        if item.module is request.module
+        and hasattr(item, "callspec")
+        and "cid" in item.callspec.params
+    }
+    r = Runs(sorted(selected))
     yield r
     r.pool.shutdown(cancel_futures=True)
 
