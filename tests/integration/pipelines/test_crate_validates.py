@@ -101,6 +101,7 @@ def asset_challenge(demo_challenge, tmp_path, monkeypatch):
     return "assets"
 
 
+@pytest.mark.slow  # rocrate-validator takes ~10 s per crate
 def test_a_run_crate_passes_every_required_check_offline(asset_challenge, tmp_path):
     result = run(asset_challenge, n=5, scale=2.0)
     cache = tmp_path / "validator-cache"
@@ -155,6 +156,7 @@ def test_a_run_crate_passes_every_required_check_offline(asset_challenge, tmp_pa
     assert verify(result.run_id).reproduced
 
 
+@pytest.mark.slow  # rocrate-validator takes ~10 s per crate
 def test_a_failed_run_crate_passes_every_required_check_offline(asset_challenge, tmp_path):
     with pytest.raises(RunFailedError) as err:
         run(asset_challenge, record=False)
