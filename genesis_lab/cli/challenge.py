@@ -1,7 +1,7 @@
 """``genesis-lab challenge list|show|run|verify|results|submit``: challenge pipelines.
 
 Parameters come as ``-p NAME VALUE`` or as flags built from the challenge's schema
-(``--rho-pcm 150``); both are checked against ``challenge.yaml`` before any kernel starts.
+(``--rho-max 0.8``); both are checked against ``challenge.yaml`` before any kernel starts.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "rest",
             nargs=argparse.REMAINDER,
             metavar="--NAME VALUE",
-            help="parameter flags from the challenge's schema, e.g. --rho-pcm 150",
+            help="parameter flags from the challenge's schema, e.g. --rho-max 0.8",
         )
 
     run = csub.add_parser(

@@ -99,7 +99,7 @@ def submit(
     """Submit a run of ``challenge_id`` as a SLURM job under ``allocation``; returns the job id.
 
     >>> from genesis_lab.pipelines import submit
-    >>> job_id = submit("reactor-period", allocation="nuclear-2026", rho_pcm=120)  # doctest: +SKIP
+    >>> job_id = submit("reactor-period", allocation="nuclear-2026", rho_max=0.8)  # doctest: +SKIP
     """
     from genesis_lab.compute.allocations import check_allocation, get_allocation
 

@@ -42,7 +42,7 @@ class Challenge(BaseModel):
 
     >>> from genesis_lab.pipelines import get_challenge
     >>> ch = get_challenge("reactor-period")  # doctest: +SKIP
-    >>> ch.validate_parameters({"rho_pcm": "150"})  # doctest: +SKIP
+    >>> ch.validate_parameters({"rho_max": "0.8"})  # doctest: +SKIP
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

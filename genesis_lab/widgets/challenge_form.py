@@ -42,7 +42,7 @@ class ChallengeForm(w.VBox):
     """Parameters of a challenge as a form, a Run button, and the run's metrics.
 
     >>> form = ChallengeForm("reactor-period")  # doctest: +SKIP
-    >>> form.controls["rho_pcm"].value = 150  # doctest: +SKIP
+    >>> form.controls["rho_max"].value = 0.8  # doctest: +SKIP
     >>> form.run().metrics  # doctest: +SKIP
     """
 
