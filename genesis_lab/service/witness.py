@@ -78,7 +78,8 @@ async def serve_witness(
     folder: Path, audit_dir: Path, *, ready: asyncio.Event | None = None
 ) -> None:
     """Keep the book in ``folder`` and answer on its socket until cancelled."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o755)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o755)  # the service's account must reach the socket, whatever the umask
     problems = unsafe_ancestors(folder)
     unsafe = (
         f"the audit witness keeps no book in {folder}: someone else could replace it: "

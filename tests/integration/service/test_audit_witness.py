@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import time
@@ -103,3 +104,56 @@ def test_checkpoints_reach_the_witness_and_a_removed_log_stops_data(service_hub)
     wait_for("a checkpoint of the new epoch", lambda: book_of(hub).latest()["seq"] > 0)
     after = cli(hub, "verify")
     assert after.returncode == 0 and "epoch 1" in after.stdout, after.stdout + after.stderr
+
+
+ATTACK = r"""
+import asyncio, json, os, sys
+from pathlib import Path
+from genesis_lab.access.checkpoints import load_signing_key, sign_checkpoint
+from genesis_lab.service.witness import ask_witness
+audit, witness = Path(sys.argv[1]), Path(sys.argv[2])
+book = witness / "checkpoints.jsonl"
+out = {}
+for name, act in (("append", lambda: open(book, "ab")), ("unlink", lambda: book.unlink()),
+                  ("rename", lambda: witness.rename(witness.with_name("elsewhere")))):
+    try:
+        act()
+        out[name] = "done"
+    except PermissionError:
+        out[name] = "refused"
+key = load_signing_key(audit)  # the service's own key: it may sign, but not rewrite the past
+latest = asyncio.run(ask_witness(witness / "witness.sock", {"op": "latest"}))
+for name, seq in (("backwards", latest["seq"] - 1), ("contradicts", latest["seq"])):
+    cp = sign_checkpoint(key, epoch=latest["epoch"], seq=seq, head="e" * 64)
+    reply = asyncio.run(ask_witness(witness / "witness.sock",
+                                    {"op": "checkpoint", "checkpoint": cp.to_dict()}))
+    out[name] = reply.get("code") or "accepted"
+print(json.dumps(out))
+"""
+
+
+def test_the_service_account_cannot_rewrite_past_checkpoints(service_hub):
+    """As the hub runs here: the service under an account of its own, the witness as root."""
+    hub = service_hub
+    assert hub.get(f"api/catalog/{DATASETS['public']}", "vetted").status_code == 200
+    wait_for("a checkpoint", lambda: book_of(hub).latest()["seq"] >= 2)
+    service_uid = hub.audit_path.parent.stat().st_uid
+    book = book_of(hub).path
+    if os.geteuid() != 0:  # a single-identity trial (item 3): nothing here to keep apart
+        assert service_uid == os.geteuid()
+        return
+    assert service_uid != 0 and book.stat().st_uid == 0
+    before = book.read_bytes()
+    attack = subprocess.run(
+        [sys.executable, "-c", ATTACK, str(hub.audit_path.parent), str(book.parent)],
+        user=service_uid, group=hub.audit_path.parent.stat().st_gid, extra_groups=[],
+        capture_output=True, text=True, timeout=60, check=False,
+        cwd="/", env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert attack.returncode == 0, attack.stderr
+    assert json.loads(attack.stdout) == {
+        "append": "refused", "unlink": "refused", "rename": "refused",
+        "backwards": "backwards", "contradicts": "contradicts",
+    }  # fmt: skip
+    assert book.read_bytes().startswith(before)
+    assert cli(hub, "verify").returncode == 0
