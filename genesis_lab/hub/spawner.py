@@ -166,6 +166,16 @@ class AllocationSpawnerMixin(HasTraits):
         return await super().start()
 
 
+def private_tmp(home: Path) -> str:
+    """The session's temporary folder, inside its private home: a shared ``/tmp`` would let the
+    first user's ``dask-scratch-space`` (or any fixed name) lock every other user out.
+
+    >>> private_tmp(Path("/home/jupyter-alice"))
+    '/home/jupyter-alice/.cache/tmp'
+    """
+    return str(home / ".cache" / "tmp")
+
+
 class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
     """Sessions as local processes, each user's as their own Unix account when the hub is root.
 
@@ -268,7 +278,14 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
     def make_preexec_fn(self, name: str) -> Any:
         if self.run_as_accounts:
             assert self.account is not None
-            return set_user_setuid(self.account.name)
+            become = set_user_setuid(self.account.name)
+            tmp = private_tmp(self.account.home)
+
+            def preexec_as_account() -> None:
+                become()
+                os.makedirs(tmp, 0o700, exist_ok=True)
+
+            return preexec_as_account
         home = self.home_dir
 
         def preexec() -> None:  # runs in the child: a private folder per hub user
@@ -280,8 +297,10 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
     def user_env(self, env: dict[str, str]) -> dict[str, str]:
         if self.run_as_accounts:
             assert self.account is not None
+            tmp = private_tmp(self.account.home)
             env.update(USER=self.account.name, LOGNAME=self.account.name,
-                       HOME=str(self.account.home), SHELL="/bin/bash")  # fmt: skip
+                       HOME=str(self.account.home), SHELL="/bin/bash",
+                       TMPDIR=tmp, DASK_TEMPORARY_DIRECTORY=tmp)  # fmt: skip
             return env
         env.update(USER=self.user.name, HOME=self.home_dir, SHELL="/bin/bash")
         return env

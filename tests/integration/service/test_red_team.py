@@ -163,8 +163,10 @@ def two_sessions(service_hub):
         with open(path, "w") as f:
             f.write('{"cells": [], "secret": "victim-work"}')
         os.chmod(path, 0o600)
+        import tempfile, dask
         print("RESULT" + json.dumps({"uid": os.getuid(), "home": os.path.expanduser("~"),
-                                     "notebook": path}))
+                                     "notebook": path, "tmp": tempfile.gettempdir(),
+                                     "dask_tmp": dask.config.get("temporary-directory")}))
         """))  # fmt: skip
     victim = json.loads(out.split("RESULT", 1)[1])
     token = service_hub.token(VICTIM)
@@ -237,6 +239,8 @@ def test_an_uncleared_session_cannot_get_around_the_platform(service_hub, two_se
     assert result["environ of other processes read"] == "[]"
     assert result["secrets in command lines"] == []
     assert all(Path(b).name not in {"sudo", "doas", "pkexec"} for b in result["setuid binaries"])
+    # temporary files stay in the private home: a shared /tmp name would lock other users out
+    assert victim["tmp"] == victim["dask_tmp"] == victim["home"] + "/.cache/tmp"
     # the victim's work is intact, the audit log still grows and verifies
     assert "victim-work" in Path(victim["notebook"]).read_text()
     assert service_hub.audit_path.stat().st_size >= audit_before
