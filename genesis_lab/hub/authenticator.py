@@ -15,6 +15,8 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from traitlets import Dict, Unicode
 
+from genesis_lab.hub.metrics import SPAWN_REFUSALS
+
 __all__ = ["GenesisAuthenticator", "clearances_of"]
 
 
@@ -125,6 +127,7 @@ class GenesisAuthenticator(NativeAuthenticator):
 
     def pre_spawn_start(self, user: Any, spawner: Any) -> None:
         if not self.is_approved(user.name):
+            SPAWN_REFUSALS.labels("unknown", "not-approved").inc()
             raise web.HTTPError(
                 403,
                 f"User {user.name!r} has not been approved by an administrator; "

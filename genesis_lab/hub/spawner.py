@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,13 @@ from genesis_lab.hub.accounts import (
     can_switch_users,
     ensure_account,
     lookup_account,
+)
+from genesis_lab.hub.metrics import (
+    ACTIVE_SESSIONS,
+    SPAWN_PENDING,
+    SPAWN_REFUSALS,
+    SPAWNS,
+    refusal_reason,
 )
 from genesis_lab.hub.options import SessionRequest, parse_request, render_form
 
@@ -73,6 +81,7 @@ class AllocationSpawnerMixin(HasTraits):
 
     allocation: Allocation | None = None
     session_request: SessionRequest | None = None
+    _active_label: str | None = None
 
     @default("options_form")
     def _genesis_options_form(self) -> Any:
@@ -122,10 +131,19 @@ class AllocationSpawnerMixin(HasTraits):
                 walltime=request.walltime,
             )
         except AllocationError as exc:
-            raise _refusal(exc) from None
+            refused = _refusal(exc)
+            self._count_refusal(options, refused.jupyterhub_message)
+            raise refused from None
         except GenesisError as exc:
             raise SpawnRefused(500, f"Session refused: {exc}") from None
         return allocation, request
+
+    @staticmethod
+    def _count_refusal(options: dict[str, Any], message: str) -> None:
+        chosen = str(options.get("allocation") or "")
+        label = chosen if chosen in get_allocations() else "unknown"  # labels stay few
+        SPAWN_REFUSALS.labels(label, refusal_reason(message)).inc()
+        SPAWNS.labels(label, "refused").inc()
 
     def apply_allocation(self, options: dict[str, Any]) -> None:
         """Check ``options`` (form or REST) and bind this spawner to the allocation they name."""
@@ -163,7 +181,27 @@ class AllocationSpawnerMixin(HasTraits):
         if self.allocation is None:
             # a hook configured elsewhere replaced apply_user_options: check here instead
             self.apply_allocation(self.user_options or {})
-        return await super().start()
+        assert self.allocation is not None
+        label, began = self.allocation.id, time.monotonic()
+        try:
+            url = await super().start()
+        except Exception:
+            SPAWNS.labels(label, "failed").inc()
+            raise
+        SPAWNS.labels(label, "started").inc()
+        SPAWN_PENDING.labels(label).observe(time.monotonic() - began)
+        if self._active_label is None:
+            ACTIVE_SESSIONS.labels(label).inc()
+            self._active_label = label
+        return url
+
+    async def stop(self, now: bool = False) -> Any:
+        try:
+            return await super().stop(now=now)
+        finally:
+            if self._active_label is not None:
+                ACTIVE_SESSIONS.labels(self._active_label).dec()
+                self._active_label = None
 
 
 def private_tmp(home: Path) -> str:

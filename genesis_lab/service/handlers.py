@@ -20,6 +20,7 @@ from genesis_lab.access.policy import Decision, Identity, decide, identity_from_
 from genesis_lab.catalog.entry import DOMAINS, KINDS, MARKINGS, Entry
 from genesis_lab.errors import AuditError, GenesisError, ParameterError
 from genesis_lab.service.audit_guard import FIX
+from genesis_lab.service.metrics import AUDIT_RECORDS, REQUEST_SECONDS, REQUESTS
 from genesis_lab.service.state import ServiceState
 from genesis_lab.service.store import UnsafePathError, resolve_file, store_files
 from genesis_lab.service.views import dcat_catalog, entry_view
@@ -81,6 +82,7 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         self.state = state
         self.hub_auth = state.hub_auth
         self.identity: Identity | None = None
+        self.hub_model: dict[str, Any] | None = None
         self.dataset_id: str | None = None
         self._audited = False
 
@@ -89,7 +91,7 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         """Writes are token-authenticated (see :meth:`prepare`), so XSRF does not apply."""
 
     async def prepare(self) -> None:
-        model = await self.hub_auth.get_user(self, sync=False)
+        model = self.hub_model = await self.hub_auth.get_user(self, sync=False)
         if not model:
             self.set_header("WWW-Authenticate", 'token realm="genesis"')
             self.fail(401, "unauthenticated", "A valid hub token is required.", "unauthenticated")
@@ -136,6 +138,7 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         if self._audited:
             return None
         self._audited = True
+        AUDIT_RECORDS.labels(outcome).inc()
         return dict(
             event_type=self.event_type,
             where=f"genesis {self.request.method} {self.request.path}",
@@ -161,6 +164,10 @@ class GenesisHandler(HubOAuthenticated, web.RequestHandler):
         record = self._audit_record(outcome, reason, None, extra)
         if record is not None:
             await self.state.append_audit(record)
+
+    def on_finish(self) -> None:
+        REQUESTS.labels(self.event_type, str(self.get_status())).inc()
+        REQUEST_SECONDS.labels(self.event_type).observe(self.request.request_time())
 
     def send_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -612,6 +619,24 @@ class DatasetsHandler(GenesisHandler):
         self.send_json(entry_view(entry, decision, self.state.store_of(entry), self.base_url), 201)
 
 
+class MetricsHandler(GenesisHandler):
+    """``GET /metrics``: the service's Prometheus metrics, for admins and ``read:metrics``."""
+
+    event_type = "metrics.read"
+    serves_during_audit_fault = True
+
+    def get(self) -> None:
+        from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+        model = self.hub_model or {}
+        if not (model.get("admin") or "read:metrics" in model.get("scopes", [])):
+            self.fail(403, "forbidden", "Metrics need an admin's token or the read:metrics "
+                      "scope.", "denied")  # fmt: skip
+        self.audit("success", "metrics")
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(generate_latest(REGISTRY))
+
+
 class NotFoundHandler(GenesisHandler):
     """Any other path under the service: 404, audited."""
 
@@ -637,4 +662,5 @@ HANDLERS: list[tuple[str, type[GenesisHandler]]] = [
     (r"api/runs", RunsHandler),
     (r"api/schedules", SchedulesHandler),
     (rf"api/datasets/{ID}", DatasetsHandler),
+    (r"metrics", MetricsHandler),
 ]
