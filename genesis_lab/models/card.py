@@ -39,6 +39,7 @@ class ModelCard:
     estimator: str = ""
     training_data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
     intended_use: str = ""
     limitations: list[str] = field(default_factory=list)
     libraries: dict[str, str] = field(default_factory=dict)
@@ -85,10 +86,12 @@ class ModelCard:
         metrics = "\n".join(f"- {k}: {v:.4g}" for k, v in self.metrics.items())
         limits = "\n".join(f"- {x}" for x in self.limitations)
         data = "\n".join(f"- {k}: {v}" for k, v in self.training_data.items())
+        calib = "\n".join(f"- {k}: {v}" for k, v in self.calibration.items()) or "- none"
         return (
             f"# {self.title}\n\n`{self.id}` version {self.version} ({self.kind}, {self.estimator})"
             f"\n\n{self.description}\n\n## Target\n{self.target} [{self.target_unit}]\n\n"
             f"## Features\n| name | unit | min | max |\n|---|---|---|---|\n{feats}\n\n"
             f"## Training data\n{data}\n\n## Held-out metrics\n{metrics}\n\n"
+            f"## Uncertainty calibration\n{calib}\n\n"
             f"## Intended use\n{self.intended_use}\n\n## Limitations\n{limits}\n"
         )

@@ -1,6 +1,7 @@
 """Held-out evaluation: R², MAE, RMSE, and calibration of predictive uncertainty when there is one.
 
-Calibration is the share of held-out targets inside the central 68 % and 95 % intervals.
+Calibration is the share of held-out targets inside the central 68.27 % (one standard deviation)
+and 95 % intervals.
 """
 
 from __future__ import annotations
@@ -9,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from genesis_lab.models.calibration import z_of
+
 __all__ = ["evaluate"]
+
+ONE_SIGMA = 0.6826894921370859
+"""The share of a normal distribution within one standard deviation, erf(1/sqrt(2))."""
 
 
 def evaluate(
@@ -39,9 +45,13 @@ def evaluate(
         "n_test": float(len(y)),
     }
     if std is not None:
-        z = np.abs(y - pred) / np.maximum(std, 1e-300)
-        out["coverage_68"] = float(np.mean(z <= 1.0))
-        out["coverage_95"] = float(np.mean(z <= 1.96))
+        for level, key in ((ONE_SIGMA, "coverage_68"), (0.95, "coverage_95")):
+            if hasattr(model, "predict_interval"):
+                lo, hi = model.predict_interval(X, level)
+            else:
+                half = z_of(level) * std
+                lo, hi = pred - half, pred + half
+            out[key] = float(np.mean((y >= lo) & (y <= hi)))
         out["mean_std"] = float(np.mean(std))
     return out
 

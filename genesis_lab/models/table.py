@@ -104,7 +104,9 @@ def _from_dataset(ds: Any, target: str, features: Sequence[str] | None, source: 
     units = {
         str(n): str(ds[n].attrs["units"]) for n in [*features, target] if "units" in ds[n].attrs
     }
-    for key in ("genesis_id", "simulator_id", "simulator", "simulator_version", "title"):
+    keys = ("genesis_id", "simulator_id", "simulator", "simulator_version", "title",
+            "sweep_method", "sweep_space", "seed")  # fmt: skip
+    for key in keys:
         if key in ds.attrs:
             source.setdefault(key, str(ds.attrs[key]))
     return Table(X[keep], y[keep], list(features), target, units, source)

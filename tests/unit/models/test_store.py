@@ -33,6 +33,20 @@ def test_round_trip_predicts_the_same(model, tmp_path):
         assert "schema.json" in zf.namelist()
 
 
+def test_model_load_beside_save(model, tmp_path):
+    from genesis_lab.models import Model
+
+    folder = model.save(tmp_path / "m")
+    loaded = Model.load(folder)
+    X = {"x": [0.25, 0.75], "z": [0.5, 0.1]}
+    mean, std = loaded.predict(X, return_std=True)
+    mean0, std0 = model.predict(X, return_std=True)
+    assert np.array_equal(mean, mean0) and np.array_equal(std, std0)  # calibration kept
+    assert loaded.card.calibration == model.card.calibration and loaded.std_scale != 1.0
+    with pytest.raises(ModelError, match="card"):
+        Model.load(tmp_path / "nothing-here")
+
+
 def test_changed_bytes_are_refused(model, tmp_path):
     folder = model.save(tmp_path / "m")
     data = bytearray((folder / "model.skops").read_bytes())
