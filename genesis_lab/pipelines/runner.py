@@ -1,7 +1,8 @@
 """The runner: validate parameters, look up the cache, execute with papermill, store the run.
 
-The cache key covers the notebook's bytes, the parameters, the inputs' versions and sha256, the
-package versions and the code of the simulators and dataset loaders used (:func:`code_identity`).
+The cache key covers the notebook's bytes, the parameters, the inputs' versions and sha256 (for an
+unpinned local dataset, the digest of what is there now: :func:`unpinned_data`), the package
+versions and the code of the simulators and dataset loaders used (:func:`code_identity`).
 A run executes into a hidden working folder of the results store; the executed notebook, metrics,
 RO-Crate and ``status.json`` are written there and the folder is renamed into place last.
 """
@@ -113,6 +114,39 @@ def code_identity(challenge: Challenge) -> list[dict[str, str]]:
     return out
 
 
+def unpinned_data(challenge: Challenge) -> list[dict[str, str]]:
+    """Digests of the local files of datasets whose catalog entry pins no sha256.
+
+    A pinned dataset is in the key through its pin (a changed file is refused on open); an
+    unpinned one through what is there now: a file's bytes, a zarr store's consolidated metadata.
+    Remote unpinned data is named by URL only.
+    """
+    if not challenge.datasets:
+        return []
+    from genesis_lab.catalog import get_catalog
+    from genesis_lab.data.checksum import sha256_file, sha256_zarr
+    from genesis_lab.data.files import resolve_location
+    from genesis_lab.data.remote import is_remote
+
+    cat = get_catalog()
+    out = []
+    for asset_id in challenge.datasets:
+        entry = cat.get(asset_id)
+        url = next((d.download_url for d in entry.distribution if d.download_url), None)
+        if entry.provenance.sha256 is not None or url is None:
+            continue
+        location = resolve_location(url)
+        path = Path(location)
+        if is_remote(location) or not path.exists():
+            digest = ""
+        elif path.is_dir():
+            digest = sha256_zarr(path)
+        else:
+            digest = sha256_file(path)
+        out.append({"id": asset_id, "location": location, "sha256": digest})
+    return out
+
+
 def prepare(
     challenge: str | Challenge,
     parameters: Mapping[str, Any] | None = None,
@@ -130,14 +164,16 @@ def prepare(
     inputs = input_versions(ch)
     packages = package_versions(ch.packages)
     code = code_identity(ch)
+    data = unpinned_data(ch)
     source = ch.notebook_path.read_bytes()
+    keyed = [*inputs, *({"code": c} for c in code), *({"data": d} for d in data)]
     return Prepared(
         ch,
         values,
         inputs,
         packages,
         hashlib.sha256(source).hexdigest(),
-        cache_key(source, values, [*inputs, *({"code": c} for c in code)], packages),
+        cache_key(source, values, keyed, packages),
         code,
     )
 

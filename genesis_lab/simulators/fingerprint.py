@@ -20,18 +20,23 @@ from typing import Any
 __all__ = ["code_fingerprint"]
 
 
-@functools.lru_cache(maxsize=4)
-def _distributions(path: tuple[str, ...]) -> dict[str, list[str]]:
-    return metadata.packages_distributions()  # scans every dist-info on ``path`` (sys.path)
+@functools.lru_cache(maxsize=64)
+def _distribution_of(top: str, path: tuple[str, ...]) -> tuple[str, str]:
+    # the distribution named like the package (genesis_lab -> genesis-lab), else one whose
+    # top_level.txt lists it; reading every RECORD (packages_distributions) takes seconds
+    try:
+        dist = metadata.distribution(top)
+        return dist.metadata["Name"], dist.version
+    except metadata.PackageNotFoundError:
+        pass
+    for dist in metadata.distributions(path=list(path)):
+        if top in (dist.read_text("top_level.txt") or "").split():
+            return dist.metadata["Name"], dist.version
+    return "", ""
 
 
 def _distribution(module: str) -> tuple[str, str]:
-    for name in _distributions(tuple(sys.path)).get(module.split(".", 1)[0], []):
-        try:
-            return name, metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return "", ""
+    return _distribution_of(module.split(".", 1)[0], tuple(sys.path))
 
 
 def _modules(obj: Any) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import sys
 
 import pytest
@@ -122,3 +123,40 @@ def test_fingerprint_covers_the_base_class_and_a_loader_module():
     ]
     modules = code_fingerprint(cec_pv_modules)["modules"].split(",")
     assert modules[:2] == ["genesis_lab.data.builtin.semiconductors", "genesis_lab.data.package"]
+
+
+def test_run_cache_key_changes_with_an_unpinned_site_file(tmp_path, monkeypatch):
+    import yaml
+
+    from genesis_lab.pipelines.runner import prepare
+
+    data_root, catalog, challenges = tmp_path / "data", tmp_path / "catalog", tmp_path / "ch"
+    data_root.mkdir()
+    catalog.mkdir()
+    (data_root / "sheet.csv").write_bytes(b"a,b\n1,2\n")
+    entry = {
+        "id": "semiconductors/sheet",
+        "kind": "dataset",
+        "domain": "semiconductors",
+        "title": "sheet",
+        "description": "an unpinned site table",
+        "keyword": ["site"],
+        "modified": "2026-01-01",
+        "publisher": {"name": "Site"},
+        "contactPoint": {"fn": "Site desk", "hasEmail": "desk@site.example"},
+        "license": "CC0-1.0",
+        "distribution": [{"downloadURL": "sheet.csv"}],
+        "provenance": {"source": "sheet.csv", "agency": "NIST", "citation": "t", "version": "1"},
+    }
+    (catalog / "site.yaml").write_text(yaml.safe_dump({"entries": [entry]}))
+    write_demo_challenge(challenges, datasets=["semiconductors/sheet"])
+    monkeypatch.setenv("GENESIS_DATA_ROOT", str(data_root))
+    monkeypatch.setenv("GENESIS_CATALOG_PATHS", str(catalog))
+    monkeypatch.setenv("GENESIS_CHALLENGE_PATHS", str(challenges))
+    reset_settings()
+    before = prepare("demo").key
+    path = data_root / "sheet.csv"
+    st = path.stat()
+    path.write_bytes(b"a,b\n1,3\n")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert prepare("demo").key != before
