@@ -77,6 +77,35 @@ class ModelCard:
         except (OSError, json.JSONDecodeError) as exc:
             raise ModelError(f"cannot read the model card {path}: {exc}") from exc
 
+    def _repr_html_(self) -> str:
+        """The card in a notebook: target, feature ranges, held-out figures, limitations."""
+        from genesis_lab.catalog.html_view import html_card
+
+        c = self
+        unit = f" {c.target_unit}" if c.target_unit else ""
+        rows: list[tuple[str, object]] = [
+            ("target", f"{c.target}{unit}"),
+            *(
+                (f"feature {f['name']}", f"{f['min']:.4g} to {f['max']:.4g} {f.get('unit', '')}")
+                for f in c.features
+            ),
+            *((f"held-out {k}", f"{v:.4g}") for k, v in c.metrics.items()),
+            ("trained on", f"{c.training_data.get('rows', '?')} rows"),
+            *(
+                [
+                    (
+                        "calibration",
+                        f"std x {c.calibration['std_scale']:.3g} from "
+                        f"{c.calibration['rows']} held-back rows",
+                    )
+                ]
+                if c.calibration
+                else []
+            ),
+            *(("limitation", x) for x in c.limitations),
+        ]
+        return html_card(c.title, rows, subtitle=f"{c.id} v{c.version} · {c.kind} · {c.estimator}")
+
     def to_markdown(self) -> str:
         """The card as a short Markdown page."""
         feats = "\n".join(

@@ -212,21 +212,7 @@ class Model:
         return f"<Model {self.id} {self.card.kind}: {self.card.target} ~ {self.features}; {m}>"
 
     def _repr_html_(self) -> str:
-        from genesis_lab.catalog.html_view import html_card
-
-        c = self.card
-        unit = f" {c.target_unit}" if c.target_unit else ""
-        rows: list[tuple[str, object]] = [
-            ("target", f"{c.target}{unit}"),
-            *(
-                (f"feature {f['name']}", f"{f['min']:.4g} to {f['max']:.4g} {f.get('unit', '')}")
-                for f in c.features
-            ),
-            *((f"held-out {k}", f"{v:.4g}") for k, v in c.metrics.items()),
-            ("trained on", f"{c.training_data.get('rows', '?')} rows"),
-            *(("limitation", x) for x in c.limitations),
-        ]
-        return html_card(c.title, rows, subtitle=f"{c.id} v{c.version} · {c.kind} · {c.estimator}")
+        return self.card._repr_html_()
 
 
 def train(
