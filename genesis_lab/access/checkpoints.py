@@ -276,7 +276,7 @@ class WitnessBook:
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             size = os.fstat(fd).st_size
             if size != self._offset:  # a torn last line: end it so the new entry stands alone

@@ -2,7 +2,7 @@
 
 * ``<home>``, ``<state>``: root, 0711 (enter, not list)
 * ``<state>/hub`` (hub database, cookie secret, proxy token): root, 0700
-* ``<state>/audit-witness`` (signed audit checkpoints): root, 0700
+* ``<state>/audit-witness`` (signed audit checkpoints, 0600; the witness's socket): root, 0711
 * ``<state>/service``, ``<state>/audit``, the data root, the catalogs: the service account, 0700
 * ``<home>/users`` (homes of the users' accounts, each 0700): root, 0711
 
@@ -106,7 +106,7 @@ def prepare_layout(plan: HubPlan) -> UnixAccount:
         _own(path, None, 0o711)
     _own(plan.state_dir, None, 0o700)
     if getattr(s, "audit_witness_dir", None):
-        _own(Path(s.audit_witness_dir), None, 0o700)
+        _own(Path(s.audit_witness_dir), None, 0o711)
     _own(plan.sessions_root, None, 0o711)
     account = ensure_service_account(plan.service_account, plan.service_home)
     problems = []

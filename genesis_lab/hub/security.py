@@ -61,11 +61,17 @@ def _secret_paths(plan: HubPlan) -> list[tuple[Path, str]]:
         paths.append((Path(plan.db_url.removeprefix("sqlite:///")), "root"))
     witness = getattr(s, "audit_witness_dir", None)
     if witness:
-        paths.append((Path(witness), "root"))
+        paths += [(Path(witness), "root"), (Path(witness) / "checkpoints.jsonl", "root")]
     paths += [(p, plan.service_account) for p in protected_paths(plan)]
     audit = Path(s.state_dir) / "audit" / "audit.jsonl"
     paths.append((audit, plan.service_account))
     return [(p, owner) for p, owner in paths if p.exists()]
+
+
+def witness_dir(plan: HubPlan, path: Path) -> bool:
+    """Whether ``path`` is the audit witness's folder (0711: the service reaches its socket)."""
+    witness = getattr(plan.settings, "audit_witness_dir", None)
+    return witness is not None and Path(witness) == path
 
 
 def security_checks(plan: HubPlan, member: str | None = None) -> list[Check]:
@@ -82,7 +88,13 @@ def security_checks(plan: HubPlan, member: str | None = None) -> list[Check]:
                       "name one: genesis-lab doctor --security --as USER")]  # fmt: skip
     checks = []
     for path, owner in _secret_paths(plan):
-        mode = "0700" if path.is_dir() else "0600"
+        mode = (
+            "0600"
+            if not path.is_dir()
+            else "0711"
+            if owner == "root" and witness_dir(plan, path)
+            else "0700"
+        )
         if _readable(member, path):
             fix = f"chown {owner}: {path} && chmod {mode} {path}"
             checks.append(Check(f"{member} cannot read {path}", False, "readable", fix))

@@ -79,7 +79,7 @@ async def serve_witness(
 ) -> None:
     """Keep the book in ``folder`` and answer on its socket until cancelled."""
     folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o755)  # the service's account must reach the socket, whatever the umask
+    os.chmod(folder, 0o711)  # the service's account must reach the socket (not list the folder)
     problems = unsafe_ancestors(folder)
     unsafe = (
         f"the audit witness keeps no book in {folder}: someone else could replace it: "
