@@ -43,11 +43,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     val.set_defaults(func=_validate)
 
 
-def _search(args: argparse.Namespace) -> int:
-    from genesis_lab.catalog import get_catalog
+def _catalog():
+    """The session's catalog, quietly: ``catalog validate`` is where invalid entries are listed."""
+    import warnings
 
+    from genesis_lab.catalog import get_catalog
+    from genesis_lab.catalog.catalog import CatalogWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CatalogWarning)
+        return get_catalog()
+
+
+def _search(args: argparse.Namespace) -> int:
     text = " ".join(args.text) if isinstance(args.text, list) else args.text
-    hits = get_catalog().search(
+    hits = _catalog().search(
         text, domain=args.domain, kind=args.kind, keyword=args.keyword
     )
     if args.json:
@@ -60,9 +70,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from genesis_lab.catalog import get_catalog
-
-    entry = get_catalog().get(args.id)
+    entry = _catalog().get(args.id)
     data = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
     if args.json:
         print_json(data | {"accessLevel": entry.access_level})
