@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real parts of the test suite need: a single-node SLURM
-# (slurm-wlm, munge), Debian's chromium for browser tests, and nodejs/npm for the proxy.
+# (slurm-wlm, munge), Debian's chromium for browser tests, PostgreSQL for the hub database tests,
+# and nodejs/npm for the proxy.
 # As root on Debian it installs what is missing; otherwise it says how, and the tests that need
 # a missing part skip with that reason (under CI=true they fail instead).
 set -euo pipefail
 
 want=("$@")
 if [ ${#want[@]} -eq 0 ]; then
-  want=(slurm-wlm munge chromium)
+  want=(slurm-wlm munge chromium postgresql)
   command -v npm >/dev/null || want+=(nodejs npm)
 fi
 

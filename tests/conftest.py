@@ -16,6 +16,7 @@ pytest_plugins = [
     "fixtures.lab",
     "fixtures.slurm",
     "fixtures.hub",
+    "fixtures.postgres",
     "fixtures.challenges",
 ]
 

@@ -107,7 +107,10 @@ def prepare(
 
     launch = HubLaunch(argv=[], env=dict(os.environ), cwd=state, plan=plan)
     db_file = state / "jupyterhub.sqlite"
-    first_start = plan.site.db_url is None and not db_file.exists()
+    if plan.site.db_url is None:
+        first_start = not db_file.exists()
+    else:
+        first_start = not _has_users(plan.site.db_url)
     if first_start and plan.site.authenticator == "native" and plan.site.admin_users:
         launch.admin_user = plan.site.admin_users[0]
         launch.admin_password = secrets.token_urlsafe(12)
@@ -132,9 +135,29 @@ def prepare(
     return launch
 
 
+def _has_users(db_url: str) -> bool:
+    """Whether the hub database at ``db_url`` (PostgreSQL, say) has any user yet."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("users"):
+                return False
+            return conn.execute(sa.text("SELECT count(*) FROM users")).scalar_one() > 0
+    except sa.exc.OperationalError as exc:
+        raise SettingsError(f"Cannot reach the hub database hub.db_url={db_url!r}: {exc}") from None
+    finally:
+        engine.dispose()
+
+
 def banner(launch: HubLaunch) -> str:
     """What the operator reads before the hub's log starts."""
-    lines = [f"genesis-lab hub at {launch.url}", f"  state: {launch.plan.state_dir}"]
+    import sqlalchemy as sa
+
+    database = sa.engine.make_url(launch.plan.db_url).render_as_string(hide_password=True)
+    lines = [f"genesis-lab hub at {launch.url}", f"  state: {launch.plan.state_dir}",
+             f"  database: {database}"]  # fmt: skip
     if launch.plan.isolated:
         lines.append(
             f"  isolation: every user's session runs as a Unix account of their own "
