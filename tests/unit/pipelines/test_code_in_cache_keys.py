@@ -13,33 +13,9 @@ import sys
 
 import pytest
 from fixtures.challenges import write_demo_challenge
+from fixtures.tiny_simulator import install_tiny_simulator
 
 from genesis_lab.settings import reset_settings
-
-SOURCE = '''
-"""A decay simulator installed only for the cache-key tests."""
-
-import numpy as np
-
-from genesis_lab.simulators.base import Output, Parameter, Simulator
-
-DECAY_CONSTANT = {decay}
-
-
-class TinyDecay(Simulator):
-    id = "nuclear-energy/tiny-decay"
-    version = "1.0"
-    title = "Tiny decay"
-    description = "N(t) = exp(-lambda t)."
-    domain = "nuclear-energy"
-    parameters = (Parameter("t", "s", (0.0, 100.0), 1.0, "Time."),)
-    outputs = (Output("remaining", "1", "Fraction left."),)
-
-    def _run(self, points, rngs):
-        import xarray as xr
-
-        return xr.Dataset({{"remaining": ("point", np.exp(-DECAY_CONSTANT * points["t"]))}})
-'''
 
 
 @pytest.fixture
@@ -49,25 +25,11 @@ def tiny_simulator(tmp_path, monkeypatch):
     from genesis_lab.catalog import registry
 
     root = tmp_path / "site"
-    root.mkdir()
-    module = root / "genesis_tiny_sim.py"
-    module.write_text(SOURCE.format(decay=0.0305))
-    info = root / "genesis_tiny_sim-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: genesis-tiny-sim\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[genesis_lab.simulators]\nnuclear-energy/tiny-decay = genesis_tiny_sim:TinyDecay\n"
-    )
-    (info / "top_level.txt").write_text("genesis_tiny_sim\n")
+    set_decay = install_tiny_simulator(root)
     monkeypatch.syspath_prepend(str(root))
     importlib.invalidate_caches()
     registry.available.cache_clear()
     reset_settings()
-
-    def set_decay(value: float) -> None:
-        module.write_text(SOURCE.format(decay=value))
-        importlib.invalidate_caches()
-        importlib.reload(sys.modules["genesis_tiny_sim"])
 
     yield set_decay
     sys.modules.pop("genesis_tiny_sim", None)
