@@ -310,3 +310,19 @@ def test_save_dataset_in_a_session_registers_through_the_service(service_hub, tw
         id=dataset_id, marking="public")).split("RESULT", 1)[1])  # fmt: skip
     assert taken["register"][0] == "CatalogError" and "taken or reserved" in taken["register"][1]
     assert taken["open"][0] == "UnknownAssetError"
+
+
+def test_the_catalog_cli_in_a_session_shows_the_services_view(service_hub, two_sessions):
+    code = textwrap.dedent(
+        """
+        import json, subprocess, genesis_lab as gl
+        done = subprocess.run(["genesis-lab", "catalog", "list", "--json"], capture_output=True,
+                              text=True, check=True)
+        cli = sorted(e["id"] for e in json.loads(done.stdout))
+        print("RESULT" + json.dumps({"cli": cli, "sdk": sorted(e.id for e in gl.search())}))
+        """
+    )
+    seen = json.loads(run_in_kernel(service_hub, ATTACKER, code).split("RESULT", 1)[1])
+    assert seen["cli"] == seen["sdk"]
+    assert DATASETS["controlled"] in seen["cli"]  # restricted metadata shown to the vetted
+    assert DATASETS["export-controlled"] not in seen["cli"]  # hidden, as an unknown id
