@@ -57,9 +57,7 @@ def _catalog():
 
 def _search(args: argparse.Namespace) -> int:
     text = " ".join(args.text) if isinstance(args.text, list) else args.text
-    hits = _catalog().search(
-        text, domain=args.domain, kind=args.kind, keyword=args.keyword
-    )
+    hits = _catalog().search(text, domain=args.domain, kind=args.kind, keyword=args.keyword)
     if args.json:
         print_json([e.model_dump(mode="json", by_alias=True) for e in hits])
     else:
