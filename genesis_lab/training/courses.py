@@ -17,9 +17,7 @@ import pwd
 import re
 import shutil
 import subprocess
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -176,28 +174,19 @@ def _group_id(course: Course) -> int:
 
 def _hub(method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> Any:
     """Call the hub REST API when one is configured; ``None`` when there is no hub."""
+    from genesis_lab.access.hubapi import HubAPIError, HubClient
+
     s = _settings()
     if not (s.hub_api_url and s.hub_api_token):
         return None
-    url = s.hub_api_url.rstrip("/") + path
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Authorization", f"token {s.hub_api_token}")
-    req.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            text = resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        with exc:  # an HTTPError holds the open response
-            detail = exc.read().decode(errors="replace")[:300]
-        if exc.code == 409:  # the group exists already
+        return HubClient(s.hub_api_url, s.hub_api_token).call(method, path, body)
+    except HubAPIError as exc:
+        if exc.status == 409:  # the group exists already
             return {}
-        if exc.code == 404 and missing_ok:
+        if exc.status == 404 and missing_ok:
             return None
-        raise CourseError(f"The hub refused {method} {path}: HTTP {exc.code} {detail}") from None
-    except OSError as exc:
-        raise CourseError(f"Cannot reach the hub at {s.hub_api_url}: {exc}") from None
-    return json.loads(text) if text else {}
+        raise CourseError(str(exc)) from None
 
 
 def create_course(
