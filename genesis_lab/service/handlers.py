@@ -611,8 +611,8 @@ class DatasetsHandler(GenesisHandler):
             await self.state.run_in_thread(register_from_request, dataset_id, body, identity.name)
         except ParameterError as exc:
             self.fail(400, "bad-parameter", str(exc), "denied")
-        except GenesisError as exc:
-            self.fail(422, "not-registered", str(exc), "error")
+        except GenesisError as exc:  # the metadata did not make a valid entry: the caller's to fix
+            self.fail(422, "not-registered", str(exc), "denied")
         self.state.reload_catalog()
         entry, decision = self.lookup(dataset_id)
         self.audit("success", f"registered by {identity.name} as {marking}")

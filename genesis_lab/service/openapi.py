@@ -281,6 +281,7 @@ def openapi_document(prefix: str = "/services/genesis/") -> dict[str, Any]:
                     "responses": {
                         "201": _resp("The registered entry", {"type": "object"}),
                         "400": _resp("A bad field"),
+                        "404": _resp("No such endpoint: the id is not domain/name"),
                         "409": _resp("The id is taken or reserved"),
                         "413": _resp("The body is larger than service.max_upload_bytes"),
                         "422": _resp("The dataset could not be registered"),
