@@ -58,13 +58,14 @@ class HubClient:
             except ValueError:
                 message = detail[:300]
             if exc.code == 403:
-                raise AccessDeniedError(
-                    f"The hub refused {method} {path}: {message}. Use an admin's or a clearance "
-                    "officer's token."
+                raise HubAccessDenied(
+                    f"The hub refused {method} {path}: {message}. Use a token whose scopes allow "
+                    "it (an admin's, or a clearance officer's for clearances).",
+                    403,
                 ) from None
-            raise GenesisError(
-                f"The hub answered {exc.code} to {method} {path}: {message}"
+            raise HubAPIError(
+                f"The hub answered {exc.code} to {method} {path}: {message}", exc.code
             ) from None
         except OSError as exc:
-            raise GenesisError(f"Cannot reach the hub at {self.api_url}: {exc}") from None
+            raise HubAPIError(f"Cannot reach the hub at {self.api_url}: {exc}") from None
         return json.loads(text) if text else {}
