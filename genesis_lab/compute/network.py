@@ -14,6 +14,7 @@ from dataclasses import dataclass
 __all__ = [
     "Interface",
     "Listener",
+    "free_port",
     "interface_for_address",
     "interfaces",
     "listen_once",
@@ -151,3 +152,14 @@ def probe_tcp(bind_address: str, connect_address: str | None = None, timeout: fl
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
     return "" if arrived else f"no connection arrived on {bind_address} within {timeout:g} s"
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    """A TCP port on ``address`` that nothing listens on now (for ports a site sets to 0).
+
+    >>> 0 < free_port() < 65536
+    True
+    """
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        return sock.getsockname()[1]

@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from genesis_lab.compute.network import free_port
 from genesis_lab.data.demo import write_demo_datasets
 from genesis_lab.errors import SettingsError
 from genesis_lab.fileio import atomic_write_text
@@ -24,17 +24,6 @@ __all__ = ["HubLaunch", "prepare", "write_secret"]
 
 CONFIG_FILE = REPO_DIR / "hub_config" / "jupyterhub_config.py"
 DEFAULT_SITE_FILE = REPO_DIR / "hub_config" / "site.yaml"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (for ports the site file sets to 0).
-
-    >>> 0 < free_port() < 65536
-    True
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_secret(path: Path, text: str) -> None:

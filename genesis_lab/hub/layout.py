@@ -105,8 +105,7 @@ def prepare_layout(plan: HubPlan) -> UnixAccount:
     for path in (home, state):
         _own(path, None, 0o711)
     _own(plan.state_dir, None, 0o700)
-    if getattr(s, "audit_witness_dir", None):
-        _own(Path(s.audit_witness_dir), None, 0o711)
+    _own(Path(s.audit_witness_dir), None, 0o711)
     _own(plan.sessions_root, None, 0o711)
     account = ensure_service_account(plan.service_account, plan.service_home)
     problems = []

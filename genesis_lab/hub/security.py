@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from genesis_lab.access.audit import default_log_path
+from genesis_lab.access.checkpoints import BOOK_NAME
 from genesis_lab.compute.doctor import Check
 from genesis_lab.hub.accounts import lookup_account
 from genesis_lab.hub.config import HubPlan
@@ -59,19 +61,16 @@ def _secret_paths(plan: HubPlan) -> list[tuple[Path, str]]:
     ]
     if plan.db_url.startswith("sqlite:///"):
         paths.append((Path(plan.db_url.removeprefix("sqlite:///")), "root"))
-    witness = getattr(s, "audit_witness_dir", None)
-    if witness:
-        paths += [(Path(witness), "root"), (Path(witness) / "checkpoints.jsonl", "root")]
+    witness = Path(s.audit_witness_dir)
+    paths += [(witness, "root"), (witness / BOOK_NAME, "root")]
     paths += [(p, plan.service_account) for p in protected_paths(plan)]
-    audit = Path(s.state_dir) / "audit" / "audit.jsonl"
-    paths.append((audit, plan.service_account))
+    paths.append((default_log_path(s), plan.service_account))
     return [(p, owner) for p, owner in paths if p.exists()]
 
 
 def witness_dir(plan: HubPlan, path: Path) -> bool:
     """Whether ``path`` is the audit witness's folder (0711: the service reaches its socket)."""
-    witness = getattr(plan.settings, "audit_witness_dir", None)
-    return witness is not None and Path(witness) == path
+    return Path(plan.settings.audit_witness_dir) == path
 
 
 def security_checks(plan: HubPlan, member: str | None = None) -> list[Check]:

@@ -63,11 +63,9 @@ def genesis_service(
     if port is None:
         port = int(settings.service.get("port", 10101))
     if port == 0:  # a free port, chosen once per hub start
-        import socket
+        from genesis_lab.compute.network import free_port
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
     return {
         "name": name,
         "url": f"http://127.0.0.1:{port}",
