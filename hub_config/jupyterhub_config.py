@@ -20,6 +20,7 @@ c.ConfigurableHTTPProxy.pid_file = str(plan.state_dir / "proxy.pid")
 c.JupyterHub.cleanup_servers = False  # sessions survive a hub restart (`genesis-lab up`: stopped)
 c.JupyterHub.pid_file = plan.pid_file  # genesis-lab down
 c.JupyterHub.template_paths = plan.template_paths
+c.JupyterHub.template_vars = plan.template_vars  # programme name on every hub page
 
 # vetted users: sign-up, admin approval, clearances as groups
 c.JupyterHub.authenticator_class = plan.authenticator_class

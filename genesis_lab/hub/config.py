@@ -244,6 +244,14 @@ class HubPlan:
         return [str(PACKAGE_DIR / "templates")]
 
     @property
+    def template_vars(self) -> dict[str, Any]:
+        """What genesis-lab's hub templates show: the programme's name, the sign-up links."""
+        return {
+            "programme_name": self.site.programme_name,
+            "native_auth": self.site.authenticator == "native",
+        }
+
+    @property
     def home_dir_template(self) -> str:
         return str(self.sessions_root / "{username}")
 

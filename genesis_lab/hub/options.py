@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from genesis_lab.compute.allocations import format_walltime, parse_memory, parse_walltime
-from genesis_lab.errors import AllocationError
+from genesis_lab.errors import AllocationError, GenesisError
 
 __all__ = [
     "FIELDS",
     "SessionRequest",
+    "allocation_label",
+    "balance_text",
     "parse_request",
     "render_form",
 ]
@@ -24,6 +27,11 @@ __all__ = [
 FIELDS = ("allocation", "cores", "memory", "walltime")
 
 _ALLOCATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+#: What the form's fields accept (HTML ``pattern``, anchored by the browser); the server parses
+#: the same shapes with :func:`parse_memory` and :func:`parse_request`.
+MEMORY_PATTERN = r"\s*\d+(\.\d+)?\s*([KkMmGgTt][Ii]?[Bb]?|[Bb])?\s*"
+WALLTIME_PATTERN = r"\s*(\d{1,3}:[0-5]\d|(\d+-)?\d{1,3}:[0-5]\d:[0-5]\d)\s*"
 
 
 @dataclass(frozen=True)
@@ -127,8 +135,119 @@ def _limit(allocation: Any, name: str) -> str:
     return "" if value in (None, "") else str(value)
 
 
-def render_form(allocations: list[Any], defaults: dict[str, str], chosen: str = "") -> str:
-    """The options form HTML: the user's allocations and a resource profile.
+def _hours(value: float) -> str:
+    """Core-hours as a person reads them: ``1,234.5``, ``10``, ``0.33``."""
+    text = f"{value:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def allocation_label(allocation: Any) -> str:
+    """The allocation's line in the form's list: its id, then its description when it has one
+    that says more than the id.
+
+    >>> from genesis_lab.compute.allocations import Allocation
+    >>> allocation_label(Allocation(id="local", scheduler="local"))
+    'local'
+    >>> allocation_label(Allocation(id="fes", scheduler="slurm", description="Fusion, 2026"))
+    'fes — Fusion, 2026'
+    """
+    ident = str(allocation.id)
+    description = " ".join(str(getattr(allocation, "description", "") or "").split())
+    if not description or description.casefold() == ident.casefold():
+        return ident
+    return f"{ident} — {description}"
+
+
+def balance_text(allocation: Any, used: float) -> tuple[str, bool]:
+    """What is left of the allocation's budget after ``used`` core-hours, and whether it is spent.
+
+    >>> from genesis_lab.compute.allocations import Allocation
+    >>> balance_text(Allocation(id="a", scheduler="local", budget_core_hours=10), 1.5)
+    ('8.5 of 10 core-hours left (1.5 used)', False)
+    >>> balance_text(Allocation(id="a", scheduler="local"), 2)
+    ('No budget set (2 core-hours used so far)', False)
+    """
+    budget = getattr(allocation, "budget_core_hours", None)
+    if budget is None:
+        return f"No budget set ({_hours(used)} core-hours used so far)", False
+    left = max(float(budget) - used, 0.0)
+    spent = used >= float(budget)
+    text = f"{_hours(left)} of {_hours(float(budget))} core-hours left ({_hours(used)} used)"
+    if spent:
+        text = f"Budget spent: {text}. Sessions on it are refused; choose another allocation"
+    return text, spent
+
+
+def _site_usage(allocation_id: str) -> float:
+    # looked up at each call: the hub's budget check reads the same function
+    from genesis_lab.compute import ledger
+
+    return ledger.used_core_hours(allocation_id)
+
+
+def _allocation_option(a: Any, selected: bool, spent: bool) -> str:
+    esc = html.escape
+    data = {
+        "cores": _limit(a, "cores") or "1",
+        "memory": _limit(a, "memory"),
+        "memory-bytes": str(getattr(a, "memory_bytes", "") or ""),
+        "walltime": _limit(a, "walltime"),
+        "walltime-seconds": str(getattr(a, "walltime_seconds", "") or ""),
+        "spent": "true" if spent else "false",
+    }
+    attrs = "".join(f' data-{k}="{esc(v)}"' for k, v in data.items())
+    label = allocation_label(a) + (" (budget spent)" if spent else "")
+    chosen = " selected" if selected else ""
+    return f'<option value="{esc(str(a.id))}"{attrs}{chosen}>{esc(label)}</option>'
+
+
+def _allocation_details(a: Any, selected: bool, balance: str, spent: bool) -> str:
+    esc = html.escape
+    runs_on = ", ".join(
+        part
+        for part in (
+            esc(str(getattr(a, "scheduler", "") or "")),
+            f"queue {esc(_limit(a, 'queue'))}" if _limit(a, "queue") else "",
+            f"account {esc(_limit(a, 'account'))}" if _limit(a, "account") else "",
+        )
+        if part
+    )
+    limits = ", ".join(
+        f"{label} {esc(_limit(a, attr))}"
+        for label, attr in (
+            ("cores ≤", "cores"),
+            ("memory ≤", "memory"),
+            ("walltime ≤", "walltime"),
+        )
+        if _limit(a, attr)
+    )
+    description = str(getattr(a, "description", "") or "").strip()
+    about = f'<p class="mb-1">{esc(description)}</p>' if description else ""
+    tone = "text-danger" if spent else "text-body"
+    return f"""
+    <div class="genesis-allocation-details card card-body bg-body-tertiary py-2 mt-2"
+         data-allocation="{esc(str(a.id))}"{"" if selected else " hidden"}>
+      {about}
+      <dl class="genesis-facts row mb-0 small">
+        <dt class="col-sm-3">Runs on</dt><dd class="col-sm-9 mb-1">{runs_on}</dd>
+        <dt class="col-sm-3">Per job</dt><dd class="col-sm-9 mb-1">{limits}</dd>
+        <dt class="col-sm-3">Balance</dt>
+        <dd class="col-sm-9 mb-0 genesis-balance {tone}">{esc(balance)}</dd>
+      </dl>
+    </div>"""
+
+
+def render_form(
+    allocations: list[Any],
+    defaults: dict[str, str],
+    chosen: str = "",
+    used: Callable[[str], float] | None = None,
+) -> str:
+    """The options form HTML: the user's allocations (with description, limits and remaining
+    budget) and a resource profile, with HTML5 constraints the spawn page's script checks inline.
+
+    ``used`` gives the core-hours charged to an allocation id (default: the site's usage ledger,
+    as the hub's budget check reads it). The server checks every value again on submit.
 
     >>> "No allocation" in render_form([], {"cores": "1", "memory": "2GB", "walltime": "01:00:00"})
     True
@@ -140,44 +259,67 @@ def render_form(allocations: list[Any], defaults: dict[str, str], chosen: str = 
             "No allocation lists you as a member. Ask your PI or the site admin to add you "
             "to one in the site file.</div>"
         )
-    rows = []
-    for i, a in enumerate(allocations):
-        ident = esc(str(a.id))
-        selected = " selected" if (chosen and a.id == chosen) or (not chosen and i == 0) else ""
-        limits = ", ".join(
-            f"{label} {_limit(a, attr)}"
-            for label, attr in (
-                ("cores ≤", "cores"),
-                ("memory ≤", "memory"),
-                ("walltime ≤", "walltime"),
-                ("queue", "queue"),
-            )
-            if _limit(a, attr)
-        )
-        text = f"{ident} — {esc(str(getattr(a, 'scheduler', '')))}"
-        if limits:
-            text += f" ({esc(limits)})"
-        rows.append(f'<option value="{ident}"{selected}>{text}</option>')
+    usage = used or _site_usage
+    balances = []
+    for a in allocations:
+        try:
+            balances.append(balance_text(a, float(usage(str(a.id)))))
+        except GenesisError as exc:
+            balances.append((f"Balance unavailable: {exc}", False))
+    # the one asked for before, else the first whose budget is not spent
+    index = next((i for i, a in enumerate(allocations) if chosen and a.id == chosen), None)
+    if index is None:
+        index = next((i for i, (_, spent) in enumerate(balances) if not spent), 0)
+    options, details = [], []
+    for i, (a, (balance, spent)) in enumerate(zip(allocations, balances, strict=True)):
+        options.append(_allocation_option(a, i == index, spent))
+        details.append(_allocation_details(a, i == index, balance, spent))
+    first = allocations[index]
+    max_cores = _limit(first, "cores") or "1"
     return f"""
-<div class="form-group">
-  <label for="genesis-allocation">Allocation charged for this session</label>
-  <select class="form-control" id="genesis-allocation" name="allocation">
-    {"".join(rows)}
+<div id="genesis-session-form">
+<div class="mb-3">
+  <label for="genesis-allocation" class="form-label">Allocation</label>
+  <select class="form-select" id="genesis-allocation" name="allocation" required
+          aria-describedby="genesis-allocation-help genesis-allocation-feedback">
+    {"".join(options)}
   </select>
+  <div id="genesis-allocation-feedback" class="invalid-feedback"></div>
+  <div id="genesis-allocation-help" class="form-text">The allocation this session, and the dask
+    clusters you start from it, run under and are charged to.</div>
+  {"".join(details)}
 </div>
-<div class="form-group">
-  <label for="genesis-cores">Cores</label>
-  <input class="form-control" id="genesis-cores" name="cores" type="number" min="1"
+<div class="mb-3">
+  <label for="genesis-cores" class="form-label">Cores</label>
+  <input class="form-control" id="genesis-cores" name="cores" type="number" required
+         min="1" max="{esc(max_cores)}" step="1" inputmode="numeric"
+         aria-describedby="genesis-cores-help genesis-cores-feedback"
          value="{esc(defaults.get("cores", "1"))}">
+  <div id="genesis-cores-feedback" class="invalid-feedback"></div>
+  <div id="genesis-cores-help" class="form-text">A whole number from 1 to
+    <span data-genesis-limit="cores">{esc(max_cores)}</span>, the most this allocation gives
+    one job.</div>
 </div>
-<div class="form-group">
-  <label for="genesis-memory">Memory (e.g. 2GB, 512MiB)</label>
-  <input class="form-control" id="genesis-memory" name="memory"
+<div class="mb-3">
+  <label for="genesis-memory" class="form-label">Memory</label>
+  <input class="form-control" id="genesis-memory" name="memory" type="text" required
+         pattern="{MEMORY_PATTERN}" spellcheck="false" autocomplete="off"
+         aria-describedby="genesis-memory-help genesis-memory-feedback"
          value="{esc(defaults.get("memory", "2GB"))}">
+  <div id="genesis-memory-feedback" class="invalid-feedback"></div>
+  <div id="genesis-memory-help" class="form-text">A size such as 2GB or 512MiB, at most
+    <span data-genesis-limit="memory">{esc(_limit(first, "memory"))}</span>.</div>
 </div>
-<div class="form-group">
-  <label for="genesis-walltime">Walltime (HH:MM:SS)</label>
-  <input class="form-control" id="genesis-walltime" name="walltime"
+<div class="mb-3">
+  <label for="genesis-walltime" class="form-label">Walltime</label>
+  <input class="form-control" id="genesis-walltime" name="walltime" type="text" required
+         pattern="{WALLTIME_PATTERN}" spellcheck="false" autocomplete="off"
+         aria-describedby="genesis-walltime-help genesis-walltime-feedback"
          value="{esc(defaults.get("walltime", "01:00:00"))}">
+  <div id="genesis-walltime-feedback" class="invalid-feedback"></div>
+  <div id="genesis-walltime-help" class="form-text">How long the session may run, as HH:MM:SS
+    (or D-HH:MM:SS), at most
+    <span data-genesis-limit="walltime">{esc(_limit(first, "walltime"))}</span>.</div>
+</div>
 </div>
 """

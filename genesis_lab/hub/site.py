@@ -66,6 +66,12 @@ class HubSite(BaseModel):
         "native", description="native: sign-up + admin approval; oauth: CILogon/OIDC login."
     )
     admin_users: list[str] = Field(default_factory=lambda: ["admin"])
+    programme_name: str = Field(
+        "Genesis Mission — genesis-lab",
+        min_length=1,
+        max_length=80,
+        description="Name shown beside the mark in the navigation bar and title of every hub page.",
+    )
     db_url: str | None = Field(None, description="Hub database URL (default SQLite in state).")
     sessions_root: Path | None = Field(
         None,
