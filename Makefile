@@ -11,6 +11,8 @@ PROXY := .proxy/node_modules/.bin/configurable-http-proxy
 EXT_SRC := extensions/jupyterlab-genesis
 EXT := genesis_lab/labextension/package.json
 EXTRAS ?= all,test
+# two workers: the integration tests (one hub, one SLURM) on one, the unit tests on the other
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 # this machine's pip config lists local package folders; pip warns for every package not in them
 PIP_NOISE := is ignored: it is neither a file nor a directory
 
@@ -57,7 +59,7 @@ format: install  ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: install system proxy lint  ## install, then run the whole suite
-	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install  ## run the ratio benchmarks in benchmarks/
 	PATH="$(CURDIR)/.proxy/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py $(BENCH_ARGS)

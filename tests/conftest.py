@@ -21,6 +21,17 @@ pytest_plugins = [
 ]
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every integration test
+    goes to one worker, so each real service (hub, SLURM, PostgreSQL, lab server) starts once per
+    run and root-side state (Unix accounts, slurmctld, munge) never has two writers; the unit
+    tests share the other worker."""
+    real = pytest.mark.xdist_group("real")
+    for item in items:
+        if "integration" in item.path.relative_to(REPO / "tests").parts[:1]:
+            item.add_marker(real)
+
+
 @pytest.fixture(autouse=True)
 def genesis_home(tmp_path_factory, monkeypatch) -> Path:
     """A private ``GENESIS_HOME`` for the test, with settings and caches reset."""
