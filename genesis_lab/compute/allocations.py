@@ -14,6 +14,7 @@ from genesis_lab.errors import AllocationError, SettingsError
 
 __all__ = [
     "SCHEDULERS",
+    "AgentLimits",
     "Allocation",
     "TrainingCaps",
     "allocations_for",
@@ -90,6 +91,24 @@ class TrainingCaps(BaseModel):
     max_core_hours_per_user: float | None = Field(None, gt=0)
 
 
+class AgentLimits(BaseModel):
+    """What AI agents (MCP clients) may spend of an allocation before a human approves.
+
+    >>> AgentLimits().batch, AgentLimits(core_hours_per_call=2).core_hours_per_call
+    (False, 2.0)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    core_hours_per_call: float = Field(
+        1.0, ge=0, description="Core-hours one agent call may use without approval."
+    )
+    core_hours_per_day: float = Field(
+        8.0, ge=0, description="Core-hours agents may use per day (UTC) without approval."
+    )
+    batch: bool = Field(False, description="Whether agents may submit batch jobs without approval.")
+
+
 class Allocation(BaseModel):
     """One allocation of the site file: who may charge which account, where, and how much.
 
@@ -123,6 +142,9 @@ class Allocation(BaseModel):
     )
     description: str = ""
     training: TrainingCaps | None = None
+    agents: AgentLimits = Field(
+        default_factory=AgentLimits, description="Limits of AI agents (MCP) on this allocation."
+    )
 
     @field_validator("id")
     @classmethod
