@@ -132,6 +132,19 @@ class DcatSettings(BaseModel):
         return {k: _codes(v, r"\d{3}:\d{3}", "019:000") for k, v in value.items()}
 
 
+class McpSettings(BaseModel):
+    """The MCP endpoint for agents (``mcp`` in the site file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_value_bytes: int = Field(
+        4096,
+        ge=0,
+        le=1_048_576,
+        description="Most bytes of raw values (JSON) dataset_describe returns in one answer.",
+    )
+
+
 def _codes(values: list[str], pattern: str, example: str) -> list[str]:
     bad = [v for v in values if not re.fullmatch(pattern, v)]
     if bad:
@@ -243,6 +256,9 @@ class Settings(BaseSettings):
     courses: dict[str, Any] = Field(default_factory=dict, description="Training section.")
     dcat: DcatSettings = Field(
         default_factory=DcatSettings, description="DCAT-US publishing: codes, contact, publisher."
+    )
+    mcp: McpSettings = Field(
+        default_factory=McpSettings, description="MCP endpoint for agents: answer limits."
     )
     course_storage_root: Path | None = Field(
         None, description="Per-course storage (learners' check results); state_dir/course-storage."

@@ -1,0 +1,120 @@
+"""Tool errors an agent can act on: the field, the allowed values and how to fix it.
+
+Every refusal of a tool call becomes a :class:`ToolError`; :func:`explain` turns the errors the
+layers below raise (pydantic validation, :mod:`genesis_lab.errors`) into one, and never into a
+stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from genesis_lab.errors import (
+    AccessDeniedError,
+    ChallengeNotFoundError,
+    GenesisError,
+    ParameterError,
+    UnknownAssetError,
+    UnknownOutputError,
+)
+
+__all__ = ["ToolError", "explain", "from_validation"]
+
+
+class ToolError(Exception):
+    """A tool call refused: ``field`` names the argument, ``allowed`` what it may hold.
+
+    >>> str(ToolError("budget", "must be at least 1", allowed="an integer in [1, 500]"))
+    "argument 'budget': must be at least 1. Allowed: an integer in [1, 500]."
+    """
+
+    def __init__(self, field: str, problem: str, *, allowed: str = "", fix: str = "") -> None:
+        self.field = field
+        self.problem = problem.rstrip(".")
+        self.allowed = allowed
+        self.fix = fix
+        super().__init__(self.text())
+
+    def text(self) -> str:
+        out = f"argument {self.field!r}: {self.problem}."
+        if self.allowed:
+            out += f" Allowed: {self.allowed.rstrip('.')}."
+        if self.fix:
+            out += f" Fix: {self.fix.rstrip('.')}."
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "problem": self.problem,
+            "allowed": self.allowed,
+            "fix": self.fix,
+        }
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "arguments"
+
+
+def from_validation(exc: ValidationError, model: Any) -> ToolError:
+    """The first problem pydantic found, naming the field and what it accepts."""
+    err = exc.errors(include_url=False)[0]
+    field = _loc(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        known = ", ".join(sorted(model.model_fields)) if len(err["loc"]) == 1 else ""
+        return ToolError(
+            field,
+            "is not a known field",
+            allowed=f"the fields {known}" if known else "the fields the tool's schema lists",
+            fix="remove it or correct its name",
+        )
+    if kind == "missing":
+        return ToolError(field, "is required", fix="give it (see the tool's input schema)")
+    allowed = ""
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        allowed = str(ctx["expected"])
+    elif {"ge", "le"} & set(ctx) or {"gt", "lt"} & set(ctx):
+        allowed = ", ".join(f"{k} {v}" for k, v in ctx.items())
+    elif "pattern" in ctx:
+        allowed = f"text matching {ctx['pattern']}"
+    return ToolError(field, err["msg"], allowed=allowed, fix="correct the value")
+
+
+def explain(exc: BaseException, *, id_field: str = "id") -> ToolError:
+    """The :class:`ToolError` for an error raised while a tool ran.
+
+    An unknown id (or one the caller may not see) names ``id_field``; a refused clearance keeps
+    the service's reason.
+    """
+    if isinstance(exc, ToolError):
+        return exc
+    if isinstance(exc, UnknownAssetError):
+        return ToolError(id_field, str(exc), fix="use catalog_search to find the ids there are")
+    if isinstance(exc, ChallengeNotFoundError):
+        return ToolError(id_field, str(exc), fix="use challenge_list to see the challenge ids")
+    if isinstance(exc, AccessDeniedError):
+        return ToolError(
+            id_field,
+            f"access refused: {exc}",
+            fix="ask a clearance officer for the clearance it needs",
+        )
+    if isinstance(exc, UnknownOutputError):
+        return ToolError(
+            exc.field or "objective",
+            str(exc),
+            allowed=", ".join(exc.allowed),
+            fix="use simulator_describe to see the outputs",
+        )
+    if isinstance(exc, ParameterError):
+        return ToolError(
+            "parameters",
+            str(exc),
+            fix="use simulator_describe or the tool's schema for allowed values",
+        )
+    if isinstance(exc, GenesisError):
+        return ToolError(id_field, str(exc), fix="see the message")
+    raise exc

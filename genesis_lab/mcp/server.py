@@ -1,0 +1,251 @@
+"""The MCP server object for one agent context: tools, catalog entries as resources, audit.
+
+:func:`build_server` gives a low-level :class:`mcp.server.Server` that any transport can run:
+``genesis-lab mcp`` over stdio, the hub's streamable HTTP mount, or the in-memory client in tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import uuid
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from genesis_lab import __version__
+from genesis_lab.mcp import arguments as A
+from genesis_lab.mcp.audit import AgentAudit
+from genesis_lab.mcp.context import AgentContext
+from genesis_lab.mcp.failures import ToolError
+from genesis_lab.mcp.tools import TOOL_NAMES, Toolbox
+
+__all__ = ["ENTRY_TEMPLATE", "build_server", "tool_definitions"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_TEMPLATE = "genesis://entry/{id}"
+_ENTRY_PREFIX = "genesis://entry/"
+
+INSTRUCTIONS = (
+    "genesis-lab acts as the logged-in user: their clearances, their allocation, every call "
+    "audited. Long tools (sweep_start, campaign_start, challenge_run) return a handle; follow it "
+    "with job_status (wait_seconds streams progress). A costly call may be held for the user's "
+    "approval: it then returns a handle in state pending-approval."
+)
+
+
+@functools.cache
+def tool_definitions() -> tuple[types.Tool, ...]:
+    """The 15 tools with their input schemas (simulator and challenge ids spelled out)."""
+    import warnings
+
+    from genesis_lab.catalog.catalog import CatalogWarning
+    from genesis_lab.pipelines import list_challenges
+    from genesis_lab.simulators.registry import get_simulator, list_simulators
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CatalogWarning)
+        simulators = {e.id: get_simulator(e.id) for e in list_simulators()}
+    challenges = {c.id: c for c in list_challenges()}
+    out = []
+    for name in TOOL_NAMES:
+        model = A.ARGUMENTS[name]
+        out.append(
+            types.Tool(
+                name=name,
+                description=(model.__doc__ or name).strip(),
+                input_schema=A.tool_input_schema(name, simulators, challenges),
+            )
+        )
+    return tuple(out)
+
+
+def _client_name(ctx: ServerRequestContext[Any], context: AgentContext) -> str:
+    params = ctx.session.client_params
+    info = getattr(params, "client_info", None) if params is not None else None
+    return (getattr(info, "name", "") or context.client_name or "unknown")[:200]
+
+
+def _can_elicit(ctx: ServerRequestContext[Any]) -> bool:
+    caps = ctx.session.client_capabilities
+    return bool(caps is not None and caps.elicitation is not None and ctx.session.can_send_request)
+
+
+def _text(result: dict[str, Any]) -> str:
+    return json.dumps(result, default=str)
+
+
+async def _ask_user(
+    ctx: ServerRequestContext[Any], toolbox: Toolbox, tool: str, held: dict[str, Any]
+) -> dict[str, Any]:
+    """Ask the user through the client (MCP elicitation) to approve a held call."""
+    schema = {
+        "type": "object",
+        "required": ["approve"],
+        "properties": {
+            "approve": {
+                "type": "boolean",
+                "title": f"Run {tool}?",
+                "description": held.get("reason", ""),
+            }
+        },
+    }
+    try:
+        answer = await ctx.session.elicit_form(
+            f"The agent asks to run {tool}, which is over this allocation's agent limits "
+            f"({held.get('reason', '')}). Approve it?",
+            schema,  # type: ignore[arg-type]
+            related_request_id=ctx.request_id,
+        )
+    except Exception as exc:  # the client could not ask: the call stays held
+        log.info("elicitation for %s failed: %s", held["handle"], exc)
+        return held
+    gate = toolbox.context.gate
+    rid = held["request_id"]
+    if answer.action == "accept" and (answer.content or {}).get("approve") is True:
+        await anyio.to_thread.run_sync(functools.partial(gate.approve, rid, by="elicitation"))
+    elif answer.action in ("accept", "decline"):
+        await anyio.to_thread.run_sync(functools.partial(gate.reject, rid, by="elicitation"))
+    else:
+        return held
+    return await anyio.to_thread.run_sync(toolbox.call, "job_status", {"handle": held["handle"]})
+
+
+def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Server[Any]:
+    """An MCP server whose tools act as ``context.user``, audited, behind ``context.gate``.
+
+    >>> import tempfile, pathlib
+    >>> ctx = AgentContext("ada", gate=object(), state_dir=pathlib.Path(tempfile.mkdtemp()))
+    >>> build_server(ctx).name
+    'genesis-lab'
+    """
+    toolbox = toolbox or Toolbox(context)
+    audit = AgentAudit(context)
+
+    async def record(tool: str, arguments: Any, outcome: str, client: str, reason: str) -> None:
+        await anyio.to_thread.run_sync(
+            functools.partial(
+                audit.record,
+                tool=tool,
+                arguments=arguments,
+                outcome=outcome,
+                client=client,
+                reason=reason,
+            )
+        )
+
+    async def list_tools(ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
+        tools = await anyio.to_thread.run_sync(tool_definitions)
+        return types.ListToolsResult(tools=list(tools))
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        name, arguments = params.name, params.arguments or {}
+        client = _client_name(ctx, context)
+        token = (ctx.meta or {}).get("progress_token")
+
+        def notify(progress: float, total: float | None, message: str) -> None:
+            if token is None:
+                return
+            try:
+                anyio.from_thread.run(ctx.session.report_progress, progress, total, message)
+            except Exception as exc:  # a client gone away does not stop the work
+                log.debug("progress not sent: %s", exc)
+
+        try:
+            result = await anyio.to_thread.run_sync(toolbox.call, name, arguments, notify)
+            if result.get("state") == "pending-approval" and _can_elicit(ctx):
+                result = await _ask_user(ctx, toolbox, name, result)
+        except ToolError as exc:
+            await record(name, arguments, "denied", client, exc.text())
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=exc.text())],
+                structured_content={"error": exc.to_dict()},
+                is_error=True,
+            )
+        except Exception:
+            ref = uuid.uuid4().hex[:12]
+            log.exception("tool %s failed (reference %s)", name, ref)
+            text = (
+                f"{name} failed inside the server (reference {ref}; the details are in the "
+                "server's log). Check the arguments, or try again."
+            )
+            await record(name, arguments, "error", client, f"internal error {ref}")
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=text)], is_error=True
+            )
+        await record(name, arguments, "success", client, str(result.get("state", "")))
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=_text(result))],
+            structured_content=result,
+        )
+
+    async def list_templates(
+        ctx: ServerRequestContext[Any], params: Any
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template=ENTRY_TEMPLATE,
+                    name="catalog-entry",
+                    description="A catalog entry's metadata (what catalog_show gives)",
+                    mime_type="application/json",
+                )
+            ]
+        )
+
+    async def list_resources(
+        ctx: ServerRequestContext[Any], params: Any
+    ) -> types.ListResourcesResult:
+        found = await anyio.to_thread.run_sync(toolbox.call, "catalog_search", {"limit": 500})
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    uri=f"{_ENTRY_PREFIX}{e['id']}",
+                    name=e["id"],
+                    title=e["title"],
+                    mime_type="application/json",
+                )
+                for e in found["entries"]
+            ]
+        )
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        client = _client_name(ctx, context)
+        if not uri.startswith(_ENTRY_PREFIX):
+            raise MCPError(types.INVALID_PARAMS, f"uri {uri!r}: not a {ENTRY_TEMPLATE} resource")
+        args = {"id": uri[len(_ENTRY_PREFIX) :]}
+        try:
+            entry = await anyio.to_thread.run_sync(toolbox.call, "catalog_show", args)
+        except ToolError as exc:
+            await record("resource:catalog_show", args, "denied", client, exc.text())
+            raise MCPError(types.INVALID_PARAMS, exc.text()) from None
+        await record("resource:catalog_show", args, "success", client, "")
+        return types.ReadResourceResult(
+            contents=[
+                types.TextResourceContents(uri=uri, mime_type="application/json", text=_text(entry))
+            ]
+        )
+
+    return Server(
+        "genesis-lab",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_templates,
+        on_read_resource=read_resource,
+    )
