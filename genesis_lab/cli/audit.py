@@ -42,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--dataset", help="only records about this dataset id")
     show.add_argument("--event", dest="event_type", help="only this event type, e.g. data.read")
     show.add_argument("--outcome", help="success, denied, not-found, unauthenticated or error")
+    show.add_argument(
+        "--agent",
+        action="store_true",
+        help="only AI agents' tool calls (MCP): tool, argument digest, client, token note",
+    )
     show.add_argument("--log", type=Path, help="log file (default: <state_dir>/audit/audit.jsonl)")
     add_json_flag(show)
     show.set_defaults(func=_show)
@@ -109,20 +114,35 @@ def _reset(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from genesis_lab.access.audit import OUTCOMES, query
     from genesis_lab.errors import ParameterError
+    from genesis_lab.mcp.audit import EVENT_TYPE as AGENT_EVENT
 
     if args.outcome is not None and args.outcome not in OUTCOMES:
         raise ParameterError(
             f"--outcome={args.outcome!r} is unknown. Allowed values: {', '.join(OUTCOMES)}"
         )
+    if args.agent and args.event_type not in (None, AGENT_EVENT):
+        raise ParameterError(f"--agent lists {AGENT_EVENT} records; drop --event {args.event_type}")
     records = query(
         args.log,
         user=args.user,
         dataset=args.dataset,
-        event_type=args.event_type,
+        event_type=AGENT_EVENT if args.agent else args.event_type,
         outcome=args.outcome,
     )
     if args.json:
         print_json(records)
+        return 0
+    if args.agent:
+        print_table(
+            [
+                (r["seq"], r["time"], r["identity"], r.get("tool", "-"), r["outcome"],
+                 r.get("client") or "-", r.get("token_note") or "-",
+                 r.get("arguments_sha256", "")[:12], r.get("reason", ""))
+                for r in records
+            ],
+            ("SEQ", "TIME", "USER", "TOOL", "OUTCOME", "CLIENT", "TOKEN NOTE", "ARGS SHA256",
+             "REASON"),
+        )  # fmt: skip
         return 0
     print_table(
         [

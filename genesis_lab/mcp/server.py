@@ -151,11 +151,8 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
     ) -> types.CallToolResult:
         name, arguments = params.name, params.arguments or {}
         client = _client_name(ctx, context)
-        token = (ctx.meta or {}).get("progress_token")
 
         def notify(progress: float, total: float | None, message: str) -> None:
-            if token is None:
-                return
             try:
                 anyio.from_thread.run(ctx.session.report_progress, progress, total, message)
             except Exception as exc:  # a client gone away does not stop the work

@@ -637,6 +637,52 @@ class MetricsHandler(GenesisHandler):
         self.finish(generate_latest(REGISTRY))
 
 
+_AGENT_TEXT_FIELDS = {"tool": 64, "client": 200, "token_note": 200, "reason": 500}
+"""Text fields of an agent audit record and their longest length."""
+
+
+class AgentAuditHandler(GenesisHandler):
+    """``POST /api/audit/agent``: one record of an AI agent's tool call, in the caller's name.
+
+    The MCP endpoint of a session cannot write the audit log; it posts here with the session's
+    token. The identity recorded is the authenticated caller's, never one from the body.
+    """
+
+    event_type = "agent.tool"
+
+    async def post(self) -> None:
+        from genesis_lab.access.audit import OUTCOMES
+
+        body = _json_body(self)
+        unknown = sorted(set(body) - {*_AGENT_TEXT_FIELDS, "arguments_sha256", "outcome"})
+        digest = body.get("arguments_sha256")
+        outcome = body.get("outcome")
+        bad = [f"unknown field {unknown[0]!r}"] if unknown else []
+        for name, limit in _AGENT_TEXT_FIELDS.items():
+            value = body.get(name, "")
+            if not isinstance(value, str) or len(value) > limit:
+                bad.append(f"'{name}' must be text of at most {limit} characters")
+        if not (
+            isinstance(digest, str) and len(digest) == 64 and set(digest) <= set("0123456789abcdef")
+        ):
+            bad.append("'arguments_sha256' must be 64 lowercase hex digits")
+        if outcome not in OUTCOMES:
+            bad.append(f"'outcome' must be one of {', '.join(OUTCOMES)}")
+        if not body.get("tool"):
+            bad.append("'tool' is required")
+        if bad:
+            self.fail(400, "bad-body", "; ".join(bad), "denied")
+        await self.audit_in_thread(
+            outcome,
+            body.get("reason", ""),
+            tool=body["tool"],
+            arguments_sha256=digest,
+            client=body.get("client", ""),
+            token_note=body.get("token_note", ""),
+        )
+        self.send_json({"recorded": True}, 201)
+
+
 class NotFoundHandler(GenesisHandler):
     """Any other path under the service: 404, audited."""
 
@@ -662,5 +708,6 @@ HANDLERS: list[tuple[str, type[GenesisHandler]]] = [
     (r"api/runs", RunsHandler),
     (r"api/schedules", SchedulesHandler),
     (rf"api/datasets/{ID}", DatasetsHandler),
+    (r"api/audit/agent", AgentAuditHandler),
     (r"metrics", MetricsHandler),
 ]
