@@ -31,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     prev.add_argument("--interface", help="network interface of workers and scheduler")
     prev.set_defaults(func=_preview)
 
-    use = asub.add_parser("usage", help="core-hours used per allocation and user")
+    use = asub.add_parser(
+        "usage",
+        help="core-hours per allocation and user from the site ledger, and what remains of each "
+        "allocation's budget (yours; an admin's hub token or root: everyone's)",
+    )
     use.add_argument("id", nargs="?", help="only this allocation")
     add_json_flag(use)
     use.set_defaults(func=_usage)
@@ -112,21 +116,35 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _usage(args: argparse.Namespace) -> int:
-    from genesis_lab.compute import get_ledger
+    from genesis_lab.compute.ledger import usage_report
 
-    summary = get_ledger().summary()
-    rows = [
-        {"allocation": a, "user": u, "core_hours": h}
-        for (a, u), h in sorted(summary.items())
-        if args.id is None or a == args.id
-    ]
+    report = usage_report()
+    if args.id is not None:
+        report["by_user"] = [r for r in report["by_user"] if r["allocation"] == args.id]
+        report["allocations"] = [a for a in report["allocations"] if a["id"] == args.id]
+        report["records"] = [r for r in report["records"] if r["allocation"] == args.id]
     if args.json:
-        print_json(rows)
-    else:
-        print_table(
-            [(r["allocation"], r["user"], f"{r['core_hours']:.4f}") for r in rows],
-            ("ALLOCATION", "USER", "CORE-HOURS"),
-        )
+        print_json({k: v for k, v in report.items() if k != "records"})
+        return 0
+    who = "every user" if report["admin"] else report["user"]
+    print(f"Core-hours charged in the site ledger ({who}):")
+    print_table(
+        [(r["allocation"], r["user"], f"{r['core_hours']:.4f}") for r in report["by_user"]],
+        ("ALLOCATION", "USER", "CORE-HOURS"),
+    )
+
+    def hours(value: float | None) -> str:
+        return "unlimited" if value is None else f"{value:.4f}"
+
+    print()
+    print_table(
+        [
+            (a["id"], hours(a["budget_core_hours"]), f"{a['used_core_hours']:.4f}",
+             f"{a['mine_core_hours']:.4f}", hours(a["remaining_core_hours"]))
+            for a in report["allocations"]
+        ],
+        ("ALLOCATION", "BUDGET", "USED (ALL)", "USED (YOU)", "REMAINING"),
+    )  # fmt: skip
     return 0
 
 

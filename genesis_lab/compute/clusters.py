@@ -236,15 +236,23 @@ def _start_watchdog(
     import psutil
 
     from genesis_lab.compute.ledger import get_ledger
+    from genesis_lab.settings import get_settings
 
     me = psutil.Process()
     conf = scheduler_config(scheduler)
+    settings = get_settings()
+    # the watchdog appends to a ledger file; inside a hub session the site ledger is the
+    # service's, so there it only cancels (the cluster's own close charges, see _close_on_sigterm)
+    ledger = (
+        []
+        if settings.service_url and settings.hub_api_token
+        else ["--ledger", str(get_ledger().path), "--allocation", alloc.id, "--user", user]
+    )
     return subprocess.Popen(
         [
             sys.executable, "-m", "genesis_lab.compute.watchdog", "--pid", str(me.pid),
             "--started", repr(me.create_time()), "--scheduler", scheduler,
-            "--job-name", job_name, "--poll", str(conf["watchdog_poll_seconds"]),
-            "--ledger", str(get_ledger().path), "--allocation", alloc.id, "--user", user,
+            "--job-name", job_name, "--poll", str(conf["watchdog_poll_seconds"]), *ledger,
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -307,6 +315,7 @@ def cluster(**overrides: Any) -> Any:
     weakref.finalize(c, _stop_watchdog, c._watchdog, cancel=True).atexit = False
     plugin.job_id_of = _job_id_lookup(c)
     _LIVE.add(c)
+    _close_on_sigterm()
     if jobs:
         c.scale(jobs=jobs)
     return c
@@ -329,10 +338,9 @@ def _job_id_lookup(c: Any) -> Any:
 
 
 def _usage_plugin(alloc: Allocation, user: str, sacct: list[str] | None) -> Any:
-    from genesis_lab.compute.ledger import get_ledger
     from genesis_lab.compute.usage import UsagePlugin
 
-    return UsagePlugin(ledger=get_ledger(), allocation=alloc.id, user=user, sacct=sacct)
+    return UsagePlugin(allocation=alloc.id, user=user, sacct=sacct)  # the site ledger's charge
 
 
 def _local_cluster(alloc: Allocation | None, overrides: dict[str, Any]) -> Any:
@@ -443,6 +451,27 @@ def cluster_status(target: Any) -> dict[str, Any]:
         status["used_core_hours"] = used_core_hours(alloc.id)
         status["budget_core_hours"] = alloc.budget_core_hours
     return status
+
+
+def _close_on_sigterm() -> None:
+    """On SIGTERM (a session job cancelled by the batch system, which signals every process of
+    the job, the kernel included) close this process's clusters first: their workers are charged
+    by the usage plugin's close and their jobs cancelled; then die of the signal as before."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            _close_live_clusters()
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 @atexit.register

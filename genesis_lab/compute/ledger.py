@@ -1,6 +1,10 @@
-"""Append-only usage ledger: core-hours per allocation and user, one JSON line per record.
+"""The site's usage ledger: core-hours per allocation and user, one JSON line per record.
 
-Lives at ``settings.state_dir / "usage.jsonl"``; each append is locked, flushed and fsynced.
+One ledger per site, at ``<state>/service/ledger/usage.jsonl``: the genesis service's folder, so
+no session account can write (or read) it. The service appends what sessions report about their
+own dask workers (``POST api/usage``); the hub (root) appends the sessions it started and
+stopped; schedulers and admins on the host append directly. Inside a hub session
+:func:`charge`, :func:`used_core_hours` and :func:`usage_report` go through the service.
 """
 
 from __future__ import annotations
@@ -9,17 +13,37 @@ import datetime as dt
 import fcntl
 import json
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from genesis_lab.errors import ComputeError
+from genesis_lab.errors import AllocationError, ComputeError
 
-__all__ = ["Ledger", "UsageRecord", "get_ledger", "used_core_hours"]
+if TYPE_CHECKING:
+    from genesis_lab.compute.allocations import Allocation
+    from genesis_lab.settings import Settings
+
+__all__ = [
+    "KINDS",
+    "SOURCES",
+    "Ledger",
+    "UsageRecord",
+    "charge",
+    "get_ledger",
+    "local_usage_report",
+    "require_budget",
+    "site_ledger_path",
+    "usage_report",
+    "used_core_hours",
+]
 
 Kind = Literal["session", "cluster", "pipeline"]
-Source = Literal["sacct", "worker-lifetime", "job-lifetime"]
+Source = Literal["sacct", "worker-lifetime", "job-lifetime", "session-lifetime"]
+KINDS: tuple[str, ...] = ("session", "cluster", "pipeline")
+SOURCES: tuple[str, ...] = ("sacct", "worker-lifetime", "job-lifetime", "session-lifetime")
 
 
 def _now() -> str:
@@ -56,17 +80,18 @@ class UsageRecord:
         kind: Kind,
         ref: str,
         cores: int,
-        start: float,
-        end: float,
+        start: float | str,
+        end: float | str,
         source: Source,
     ) -> UsageRecord:
-        """A record whose core-hours are ``cores * (end - start)`` (epoch seconds).
+        """A record whose core-hours are ``cores * (end - start)`` (epoch seconds or ISO times).
 
         >>> UsageRecord.from_times(allocation="a", user="u", kind="cluster", ref="1",
         ...     cores=2, start=0, end=1800, source="worker-lifetime").core_hours
         1.0
         """
-        if end < start:
+        t0, t1 = _epoch(start, "start"), _epoch(end, "end")
+        if t1 < t0:
             raise ComputeError(f"Usage record {ref!r} ends before it starts.")
         return cls(
             allocation=allocation,
@@ -74,15 +99,38 @@ class UsageRecord:
             kind=kind,
             ref=str(ref),
             cores=int(cores),
-            start=_iso(start),
-            end=_iso(end),
-            core_hours=round(cores * (end - start) / 3600.0, 6),
+            start=_iso(t0),
+            end=_iso(t1),
+            core_hours=round(int(cores) * (t1 - t0) / 3600.0, 6),
             source=source,
         )
 
 
+def _epoch(t: float | str, name: str) -> float:
+    if isinstance(t, int | float):
+        return float(t)
+    try:
+        parsed = dt.datetime.fromisoformat(str(t))
+    except ValueError:
+        raise ComputeError(f"{name}={t!r} is not a time: give epoch seconds or ISO 8601.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.timestamp()
+
+
+def _give_to_parent_owner(path: Path) -> None:
+    """As root, hand a file or folder we created to the owner of its folder (the service)."""
+    if os.geteuid() != 0:
+        return
+    st = path.parent.stat()
+    os.chown(path, st.st_uid, st.st_gid)
+
+
 class Ledger:
     """The usage ledger at ``path`` (JSON lines, append-only).
+
+    Each append holds an exclusive ``flock``, cuts a line a crash left half-written, writes one
+    whole line and fsyncs: a reader sees every record whole or not at all.
 
     >>> import tempfile, pathlib
     >>> led = Ledger(pathlib.Path(tempfile.mkdtemp()) / "usage.jsonl")
@@ -95,15 +143,31 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
 
+    def _ensure_folder(self) -> None:
+        folder = self.path.parent
+        if folder.is_dir():
+            return
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for p in reversed(missing):
+            _give_to_parent_owner(p)
+
     def record(self, rec: UsageRecord) -> UsageRecord:
-        """Append ``rec`` durably (exclusive lock, flush, fsync)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(asdict(rec), sort_keys=True) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        """Append ``rec`` durably (exclusive lock, torn tail cut, one write, fsync)."""
+        self._ensure_folder()
+        line = (json.dumps(asdict(rec), sort_keys=True) + "\n").encode()
+        created = not self.path.exists()
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            if created:
+                _give_to_parent_owner(self.path)
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                os.write(fd, line.encode())
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    tail = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))
+                    os.ftruncate(fd, size - (len(tail) - tail.rfind(b"\n") - 1))
+                os.write(fd, line)
                 os.fsync(fd)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
@@ -114,12 +178,23 @@ class Ledger:
     def records(
         self, allocation: str | None = None, user: str | None = None
     ) -> Iterator[UsageRecord]:
-        """Records, oldest first, optionally only of one allocation and/or user."""
-        if not self.path.exists():
+        """Records, oldest first, optionally only of one allocation and/or user.
+
+        A last line without its newline (an append cut short) is not a record yet.
+        """
+        try:
+            with self.path.open("rb") as f:
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH)
+                data = f.read()
+        except FileNotFoundError:
             return
-        with self.path.open() as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_SH)
-            lines = f.readlines()
+        except PermissionError:
+            raise ComputeError(
+                f"The site's usage ledger {self.path} is the genesis service's: read it as root "
+                "or the service account, or ask the service (inside a hub session, or with "
+                "GENESIS_SERVICE_URL and a hub token in JUPYTERHUB_API_TOKEN)."
+            ) from None
+        lines = data.split(b"\n")[:-1]  # the part after the last newline is not complete
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -148,23 +223,198 @@ class Ledger:
         return out
 
 
-def get_ledger() -> Ledger:
-    """The ledger of this site: ``get_settings().state_dir / "usage.jsonl"``.
+def _settings(settings: Settings | None) -> Settings:
+    from genesis_lab.settings import get_settings
+
+    return settings or get_settings()
+
+
+def site_ledger_path(settings: Settings | None = None) -> Path:
+    """``<state>/service/ledger/usage.jsonl``: the site's ledger, in the service's own folder.
+
+    >>> from genesis_lab.settings import Settings
+    >>> str(site_ledger_path(Settings(home="/srv/gl")))
+    '/srv/gl/state/service/ledger/usage.jsonl'
+    """
+    state_dir = _settings(settings).state_dir
+    assert state_dir is not None
+    return state_dir / "service" / "ledger" / "usage.jsonl"
+
+
+def get_ledger(settings: Settings | None = None) -> Ledger:
+    """The site's ledger file (see :func:`site_ledger_path`).
 
     >>> get_ledger().path.name
     'usage.jsonl'
     """
-    from genesis_lab.settings import get_settings
-
-    state_dir = get_settings().state_dir
-    assert state_dir is not None
-    return Ledger(state_dir / "usage.jsonl")
+    return Ledger(site_ledger_path(settings))
 
 
-def used_core_hours(allocation_id: str, user: str | None = None) -> float:
-    """Core-hours charged to an allocation so far (by one user if given).
+def _through_service(settings: Settings) -> bool:
+    return bool(settings.service_url and settings.hub_api_token)
+
+
+def _service_call(settings: Settings, method: str, path: str, body: Any = None) -> Any:
+    assert settings.service_url
+    url = settings.service_url.rstrip("/") + "/" + path
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"token {settings.hub_api_token}")
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            detail = exc.read().decode(errors="replace")
+        try:
+            message = json.loads(detail).get("message", detail)
+        except ValueError:
+            message = detail[:300]
+        error = AllocationError if exc.code in (403, 409) else ComputeError
+        raise error(
+            f"The genesis service refused {method} {path} ({exc.code}): {message}"
+        ) from None
+    except OSError as exc:
+        raise ComputeError(
+            f"The genesis service at {settings.service_url} cannot be reached for the usage "
+            f"ledger ({exc}). Check GENESIS_SERVICE_URL."
+        ) from None
+
+
+def charge(rec: UsageRecord, settings: Settings | None = None) -> UsageRecord:
+    """Charge ``rec`` to the site ledger: through the service inside a hub session (which takes
+    the user from the caller's token and refuses a foreign allocation), else appended directly.
+
+    >>> import tempfile
+    >>> from genesis_lab.settings import Settings
+    >>> s = Settings(home=tempfile.mkdtemp(), service_url=None)
+    >>> r = charge(UsageRecord.from_times(allocation="a", user="u", kind="pipeline", ref="j1",
+    ...     cores=1, start=0, end=3600, source="job-lifetime"), s)
+    >>> used_core_hours("a", settings=s)
+    1.0
+    """
+    settings = _settings(settings)
+    if not _through_service(settings):
+        return get_ledger(settings).record(rec)
+    body = {k: v for k, v in asdict(rec).items() if k not in ("user", "core_hours", "time")}
+    answer = _service_call(settings, "POST", "api/usage", body)
+    return UsageRecord(**answer["record"])
+
+
+def _allocation_rows(settings: Settings, ledger: Ledger, user: str, admin: bool) -> list[dict]:
+    from genesis_lab.compute.allocations import validate_allocations
+
+    allocs = validate_allocations(list(settings.allocations))
+    totals: dict[str, float] = {}
+    mine: dict[str, float] = {}
+    for r in ledger.records():
+        totals[r.allocation] = totals.get(r.allocation, 0.0) + r.core_hours
+        if r.user == user:
+            mine[r.allocation] = mine.get(r.allocation, 0.0) + r.core_hours
+    rows = []
+    for a in allocs.values():
+        if not (admin or a.is_member(user)):
+            continue
+        used = round(totals.get(a.id, 0.0), 6)
+        budget = a.budget_core_hours
+        rows.append({
+            "id": a.id,
+            "budget_core_hours": budget,
+            "used_core_hours": used,
+            "mine_core_hours": round(mine.get(a.id, 0.0), 6),
+            "remaining_core_hours": None if budget is None else round(budget - used, 6),
+        })  # fmt: skip
+    return rows
+
+
+def local_usage_report(
+    settings: Settings | None = None, *, user: str | None = None, admin: bool = False
+) -> dict[str, Any]:
+    """What ``GET api/usage`` answers, read from the ledger file: ``user``'s records (an admin's:
+    everyone's), core-hours per (allocation, user), and the balance of each allocation
+    ``user`` is a member of (an admin: of all).
+
+    >>> import tempfile
+    >>> from genesis_lab.settings import Settings
+    >>> local_usage_report(Settings(home=tempfile.mkdtemp()), user="u")["records"]
+    []
+    """
+    settings = _settings(settings)
+    user = user or settings.user
+    ledger = get_ledger(settings)
+    records = [asdict(r) for r in ledger.records(user=None if admin else user)]
+    per_user: dict[tuple[str, str], float] = {}
+    for r in records:
+        key = (r["allocation"], r["user"])
+        per_user[key] = round(per_user.get(key, 0.0) + r["core_hours"], 6)
+    return {
+        "user": user,
+        "admin": admin,
+        "records": records,
+        "by_user": [
+            {"allocation": a, "user": u, "core_hours": h} for (a, u), h in sorted(per_user.items())
+        ],
+        "allocations": _allocation_rows(settings, ledger, user, admin),
+    }
+
+
+def usage_report(settings: Settings | None = None) -> dict[str, Any]:
+    """The caller's usage and balances: from the service inside a hub session (admins' tokens
+    see everyone's), else from the ledger file (root and the service account see everyone's).
+
+    >>> sorted(usage_report())
+    ['admin', 'allocations', 'by_user', 'records', 'user']
+    """
+    settings = _settings(settings)
+    if _through_service(settings):
+        return _service_call(settings, "GET", "api/usage")
+    admin = os.geteuid() == 0 or _owns_ledger(settings)
+    return local_usage_report(settings, admin=admin)
+
+
+def _owns_ledger(settings: Settings) -> bool:
+    folder = site_ledger_path(settings).parent
+    try:
+        return folder.stat().st_uid == os.geteuid()
+    except OSError:
+        return True
+
+
+def used_core_hours(
+    allocation_id: str, user: str | None = None, *, settings: Settings | None = None
+) -> float:
+    """Core-hours charged to an allocation so far (by one user if given), from the site ledger.
 
     >>> used_core_hours("no-such-allocation")
     0.0
     """
-    return get_ledger().used_core_hours(allocation_id, user)
+    settings = _settings(settings)
+    if not _through_service(settings):
+        return get_ledger(settings).used_core_hours(allocation_id, user)
+    if user is not None and user != settings.user:
+        raise ComputeError(f"Only {settings.user}'s own usage can be asked for, not {user!r}'s.")
+    for row in usage_report(settings)["allocations"]:
+        if row["id"] == allocation_id:
+            return float(row["mine_core_hours" if user else "used_core_hours"])
+    return 0.0
+
+
+def require_budget(
+    allocation: Allocation | str, user: str | None = None, *, settings: Settings | None = None
+) -> None:
+    """Raise :class:`AllocationError` (naming the allocation, core-hours used and budget) unless
+    ``user`` may still charge ``allocation``: a member, within its budget and training cap.
+
+    For schedulers and pipelines before they start a run. With no user: the acting one.
+
+    >>> from genesis_lab.compute.allocations import Allocation
+    >>> require_budget(Allocation(id="x", scheduler="local", members=["*"]), "alice")
+    """
+    from genesis_lab.compute.allocations import check_allocation, get_allocation
+
+    settings = _settings(settings)
+    alloc = get_allocation(allocation) if isinstance(allocation, str) else allocation
+    if alloc is None:
+        raise AllocationError(f"allocation={allocation!r} is not an allocation of this site.")
+    check_allocation(alloc, user or settings.user)

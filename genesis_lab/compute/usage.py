@@ -1,12 +1,14 @@
-"""Charges the usage ledger for the workers of a cluster, from inside its dask scheduler.
+"""Charges the site's usage ledger for the workers of a cluster, from inside its dask scheduler.
 
-``sacct`` is asked first (scheduler accounting); without it, worker lifetimes are recorded.
+``sacct`` is asked first (scheduler accounting); without it, worker lifetimes are recorded. Inside
+a hub session the records go to the genesis service (:func:`genesis_lab.compute.ledger.charge`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +17,9 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 
 from genesis_lab.compute.commands import run_command
 from genesis_lab.compute.ledger import Ledger, UsageRecord
-from genesis_lab.errors import SchedulerError
+from genesis_lab.errors import GenesisError, SchedulerError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["UsagePlugin", "sacct_usage"]
 
@@ -46,20 +50,34 @@ def sacct_usage(
 
 
 class UsagePlugin(SchedulerPlugin):
-    """Appends one ledger record per worker (or per job, with ``sacct``) when it leaves."""
+    """Charges one ledger record per worker (or per job, with ``sacct``) when it leaves.
+
+    Workers still there when the scheduler closes (their jobs cancelled at a session's end) are
+    charged in :meth:`close`, which also waits for charges still on their way. ``charge_record``
+    defaults to ``ledger.record`` when a ledger is given, else to the site ledger's
+    :func:`~genesis_lab.compute.ledger.charge`.
+    """
 
     name = "genesis-usage"
 
     def __init__(
         self,
         *,
-        ledger: Ledger,
         allocation: str,
         user: str,
+        ledger: Ledger | None = None,
+        charge_record: Callable[[UsageRecord], Any] | None = None,
         sacct: list[str] | None = None,
         job_id_of: Callable[[str], str | None] | None = None,
     ):
-        self.ledger = ledger
+        if charge_record is None:
+            if ledger is not None:
+                charge_record = ledger.record
+            else:
+                from genesis_lab.compute.ledger import charge
+
+                charge_record = charge
+        self.charge_record = charge_record
         self.allocation = allocation
         self.user = user
         self.sacct = sacct
@@ -67,6 +85,7 @@ class UsagePlugin(SchedulerPlugin):
         self.active: dict[str, tuple[str, int, float, str | None]] = {}
         self.charged_jobs: set[str] = set()
         self.records: list[UsageRecord] = []
+        self.pending: set[asyncio.Future[Any]] = set()
 
     def add_worker(self, scheduler: Any, worker: str) -> None:
         ws = scheduler.workers.get(worker)
@@ -75,22 +94,26 @@ class UsagePlugin(SchedulerPlugin):
         name = str(ws.name)
         self.active[worker] = (name, int(ws.nthreads), time.time(), self.job_id_of(name))
 
+    def _charge_later(self, entry: tuple[str, int, float, str | None], end: float) -> Any:
+        # sacct and the service are I/O: off the event loop, shielded so a closing scheduler
+        # cannot drop the record half-way
+        task = asyncio.ensure_future(asyncio.to_thread(self.charge, entry, end))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+        return asyncio.shield(task)
+
     def remove_worker(self, scheduler: Any, worker: str, *, stimulus_id: str, **kw: Any) -> Any:
         entry = self.active.pop(worker, None)
         if entry is None:
             return None
-        end = time.time()
-        if self.sacct and entry[3]:
-            # sacct is a subprocess: run it off the event loop, shielded so a closing
-            # scheduler cannot drop the record half-way
-            return asyncio.shield(asyncio.to_thread(self.charge, entry, end))
-        self.charge(entry, end)  # one fsynced line: quick enough for the event loop
-        return None
+        return self._charge_later(entry, time.time())
 
     async def close(self) -> None:
         now = time.time()
         for worker in list(self.active):
-            self.charge(self.active.pop(worker), now)
+            self._charge_later(self.active.pop(worker), now)
+        if self.pending:
+            await asyncio.wait(list(self.pending), timeout=60)
 
     def charge(self, entry: tuple[str, int, float, str | None], end: float) -> UsageRecord | None:
         """Record one departed worker: from sacct once per job when it answers, else its lifetime."""
@@ -106,7 +129,9 @@ class UsagePlugin(SchedulerPlugin):
             self.sacct = None  # accounting is off on this cluster; stop asking
         return self._append(job_id or name, nthreads, start, end, "worker-lifetime")
 
-    def _append(self, ref: str, cores: int, start: float, end: float, source: Any) -> UsageRecord:
+    def _append(
+        self, ref: str, cores: int, start: float, end: float, source: Any
+    ) -> UsageRecord | None:
         rec = UsageRecord.from_times(
             allocation=self.allocation,
             user=self.user,
@@ -117,6 +142,11 @@ class UsagePlugin(SchedulerPlugin):
             end=max(end, start),
             source=source,
         )
-        self.ledger.record(rec)
+        try:
+            rec = self.charge_record(rec)
+        except GenesisError as exc:
+            logger.error("genesis usage: %s core-hours of %s not charged: %s",
+                         rec.core_hours, ref, exc)  # fmt: skip
+            return None
         self.records.append(rec)
         return rec

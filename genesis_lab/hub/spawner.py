@@ -183,11 +183,18 @@ class AllocationSpawnerMixin(HasTraits):
             self.apply_allocation(self.user_options or {})
         assert self.allocation is not None
         label, began = self.allocation.id, time.monotonic()
+        started_at = time.time()
         try:
             url = await super().start()
         except Exception:
             SPAWNS.labels(label, "failed").inc()
             raise
+        request = self.session_request
+        self._genesis_charge = {
+            "allocation": label,
+            "cores": request.cores if request else 1,
+            "start": started_at,
+        }
         SPAWNS.labels(label, "started").inc()
         SPAWN_PENDING.labels(label).observe(time.monotonic() - began)
         if self._active_label is None:
@@ -202,6 +209,53 @@ class AllocationSpawnerMixin(HasTraits):
             if self._active_label is not None:
                 ACTIVE_SESSIONS.labels(self._active_label).dec()
                 self._active_label = None
+
+    _genesis_charge: dict[str, Any] | None = None
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()  # type: ignore[misc]
+        if self._genesis_charge:
+            state["genesis_charge"] = self._genesis_charge
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)  # type: ignore[misc]
+        self._genesis_charge = state.get("genesis_charge") or self._genesis_charge
+
+    def clear_state(self) -> None:
+        super().clear_state()  # type: ignore[misc]
+        self._genesis_charge = None
+
+    def charge_session(self, end: float | None = None) -> Any:
+        """Charge the session that just ended to the site ledger: the cores it asked for from
+        its start to now (``session-lifetime``), as the batch system charges allocated cores.
+
+        The hub appends directly: it is root (or, in a trial, the service's own account), and it
+        is the one that saw the session start and end; no session account can write the file.
+        """
+        charge, self._genesis_charge = self._genesis_charge, None
+        if not charge:
+            return None
+        from genesis_lab.compute.ledger import UsageRecord, get_ledger
+
+        now = time.time() if end is None else end
+        rec = UsageRecord.from_times(
+            allocation=str(charge["allocation"]), user=self.user.name, kind="session",
+            ref=str(getattr(self, "job_id", "") or f"{self.user.name}:{charge['start']:.0f}"),
+            cores=int(charge["cores"]), start=min(float(charge["start"]), now), end=now,
+            source="session-lifetime",
+        )  # fmt: skip
+        try:
+            return get_ledger().record(rec)
+        except (GenesisError, OSError) as exc:
+            self.log.error("Session of %s not charged (%s core-hours): %s",
+                           self.user.name, rec.core_hours, exc)  # fmt: skip
+            return None
+
+    def run_post_stop_hook(self) -> Any:
+        # JupyterHub calls this after every end of a session, stopped or found dead by poll
+        self.charge_session()
+        return super().run_post_stop_hook()  # type: ignore[misc]
 
 
 def private_tmp(home: Path) -> str:

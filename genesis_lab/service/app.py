@@ -15,6 +15,7 @@ from tornado import web
 from genesis_lab.service.auth import make_hub_auth
 from genesis_lab.service.handlers import HANDLERS, NotFoundHandler
 from genesis_lab.service.state import ServiceState
+from genesis_lab.service.usage import USAGE_HANDLERS
 from genesis_lab.settings import Settings, get_settings
 
 __all__ = ["make_app", "serve", "single_identity_notice"]
@@ -36,7 +37,8 @@ def make_app(settings: Settings | None = None, *, hub_auth: Any = None) -> web.A
     state = ServiceState(settings, hub_auth)
     prefix = state.prefix
     routes: list[Any] = [
-        (prefix + pattern, handler, {"state": state}) for pattern, handler in HANDLERS
+        (prefix + pattern, handler, {"state": state})
+        for pattern, handler in [*HANDLERS, *USAGE_HANDLERS]
     ]
     routes.append((prefix + "oauth_callback", HubOAuthCallbackHandler))
     return web.Application(

@@ -67,10 +67,10 @@ def test_alloc_usage(site, capsys):
     get_ledger().record(UsageRecord.from_times(allocation="fusion-hpc", user="alice",
         kind="cluster", ref="12", cores=2, start=0, end=5400, source="worker-lifetime"))  # fmt: skip
     assert main(["alloc", "usage", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == [
+    assert json.loads(capsys.readouterr().out)["by_user"] == [
         {"allocation": "fusion-hpc", "user": "alice", "core_hours": 3.0}]  # fmt: skip
     assert main(["alloc", "usage", "laptop", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert json.loads(capsys.readouterr().out)["by_user"] == []
 
 
 def test_doctor_local_only_passes(capsys):

@@ -16,8 +16,8 @@ def _rec(alloc="a", user="u", cores=1, seconds=3600, ref="1"):
                                   cores=cores, start=0, end=seconds, source="worker-lifetime")  # fmt: skip
 
 
-def test_ledger_lives_in_the_state_dir(genesis_home):
-    assert get_ledger().path == genesis_home / "state" / "usage.jsonl"
+def test_ledger_lives_in_the_service_folder_of_the_state_dir(genesis_home):
+    assert get_ledger().path == genesis_home / "state" / "service" / "ledger" / "usage.jsonl"
     assert used_core_hours("a") == 0.0
 
 

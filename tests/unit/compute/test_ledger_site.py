@@ -1,0 +1,99 @@
+"""The site ledger: torn appends, sums and balances, budget refusals, and the route through the
+genesis service a session takes (a real tornado service with a stand-in hub authenticator)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from genesis_lab.compute.allocations import Allocation
+from genesis_lab.compute.ledger import (
+    Ledger,
+    UsageRecord,
+    charge,
+    get_ledger,
+    local_usage_report,
+    require_budget,
+    used_core_hours,
+)
+from genesis_lab.errors import AllocationError
+from genesis_lab.settings import Settings
+
+ALLOCS = [
+    {"id": "shared", "scheduler": "local", "members": ["alice", "bob"], "budget_core_hours": 3},
+    {"id": "solo", "scheduler": "local", "members": ["carol"]},
+]
+
+
+def _rec(alloc="shared", user="alice", cores=1, seconds=3600, kind="cluster"):
+    return UsageRecord.from_times(allocation=alloc, user=user, kind=kind, ref="r", cores=cores,
+                                  start=1_000, end=1_000 + seconds, source="worker-lifetime")  # fmt: skip
+
+
+def test_a_torn_last_line_is_not_a_record_and_the_next_append_cuts_it(tmp_path):
+    led = Ledger(tmp_path / "usage.jsonl")
+    led.record(_rec(cores=2))
+    whole = led.path.read_bytes()
+    led.path.write_bytes(whole + whole[: len(whole) // 2])  # a crash in the middle of a write
+    assert [r.cores for r in led.records()] == [2]
+    led.record(_rec(cores=3))
+    lines = led.path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 3  # two whole lines, the torn one gone
+    assert [r.cores for r in led.records()] == [2, 3]
+
+
+def test_the_folder_and_file_only_their_owner_may_enter(tmp_path):
+    led = Ledger(tmp_path / "service" / "ledger" / "usage.jsonl")
+    led.record(_rec())
+    assert stat.S_IMODE(led.path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(led.path.stat().st_mode) == 0o600
+
+
+def _site(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path, allocations=ALLOCS, service_url=None, user="alice")
+
+
+def test_report_sums_per_allocation_and_user_and_the_remaining_balance(tmp_path):
+    s = _site(tmp_path)
+    recs = [_rec(cores=2, seconds=1800), _rec(user="bob", cores=1, seconds=5400),
+            _rec(alloc="solo", user="carol", cores=4, seconds=900)]  # fmt: skip
+    for r in recs:
+        charge(r, s)
+    shared = [r for r in recs if r.allocation == "shared"]
+    total = sum(r.core_hours for r in shared)
+    mine = sum(r.core_hours for r in shared if r.user == "alice")
+    rep = local_usage_report(s, user="alice")
+    assert [r["user"] for r in rep["records"]] == ["alice"]
+    assert rep["by_user"] == [{"allocation": "shared", "user": "alice", "core_hours": mine}]
+    assert rep["allocations"] == [{
+        "id": "shared", "budget_core_hours": 3, "used_core_hours": total,
+        "mine_core_hours": mine, "remaining_core_hours": 3 - total}]  # fmt: skip
+    admin = local_usage_report(s, user="root", admin=True)
+    assert len(admin["records"]) == 3
+    assert {a["id"]: a["used_core_hours"] for a in admin["allocations"]} == {
+        "shared": total, "solo": recs[2].core_hours}  # fmt: skip
+    assert used_core_hours("shared", settings=s) == total
+    assert used_core_hours("shared", "bob", settings=s) == recs[1].core_hours
+
+
+def test_require_budget_refuses_once_spent_naming_used_and_budget(genesis_home, monkeypatch):
+    from genesis_lab.settings import get_settings, reset_settings
+
+    site = genesis_home / "site.yaml"
+    import yaml
+
+    site.write_text(yaml.safe_dump({"allocations": ALLOCS}))
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    reset_settings()
+    require_budget("shared", "alice")
+    get_ledger().record(_rec(cores=3, seconds=3600))
+    assert used_core_hours("shared") == 3.0
+    with pytest.raises(AllocationError) as err:
+        require_budget("shared", "bob")
+    assert "'shared'" in str(err.value) and "used 3.00 of 3 core-hours" in str(err.value)
+    require_budget(Allocation(id="solo", scheduler="local", members=["carol"]), "carol")
+    with pytest.raises(AllocationError, match="not a member"):
+        require_budget("solo", "alice")
+    assert get_settings().site_file == site
