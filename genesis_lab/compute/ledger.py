@@ -403,18 +403,33 @@ def used_core_hours(
 def require_budget(
     allocation: Allocation | str, user: str | None = None, *, settings: Settings | None = None
 ) -> None:
-    """Raise :class:`AllocationError` (naming the allocation, core-hours used and budget) unless
-    ``user`` may still charge ``allocation``: a member, within its budget and training cap.
+    """Raise :class:`AllocationError` naming the allocation, the core-hours used and the budget
+    once the site ledger says the budget of ``allocation`` is spent. With ``user``, also refuse
+    a non-member and a learner past a training cap (as the hub and ``cluster()`` do).
 
-    For schedulers and pipelines before they start a run. With no user: the acting one.
+    For schedulers and pipelines before they start a run (the scheduler, as root, passes no user
+    or the schedule's owner).
 
     >>> from genesis_lab.compute.allocations import Allocation
-    >>> require_budget(Allocation(id="x", scheduler="local", members=["*"]), "alice")
+    >>> require_budget(Allocation(id="x", scheduler="local", members=["alice"]))
+    >>> require_budget(Allocation(id="x", scheduler="local", budget_core_hours=0))
+    Traceback (most recent call last):
+    genesis_lab.errors.AllocationError: The budget of allocation 'x' is spent: used 0.00 of 0 ...
     """
     from genesis_lab.compute.allocations import check_allocation, get_allocation
 
-    settings = _settings(settings)
     alloc = get_allocation(allocation) if isinstance(allocation, str) else allocation
     if alloc is None:
         raise AllocationError(f"allocation={allocation!r} is not an allocation of this site.")
-    check_allocation(alloc, user or settings.user)
+    if user is not None:
+        check_allocation(alloc, user)
+        return
+    if alloc.budget_core_hours is None:
+        return
+    used = used_core_hours(alloc.id, settings=settings)
+    if used >= alloc.budget_core_hours:
+        raise AllocationError(
+            f"The budget of allocation {alloc.id!r} is spent: used {used:.2f} of "
+            f"{alloc.budget_core_hours:g} core-hours. Ask for more time or choose "
+            "another allocation."
+        )

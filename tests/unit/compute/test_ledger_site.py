@@ -90,9 +90,11 @@ def test_require_budget_refuses_once_spent_naming_used_and_budget(genesis_home, 
     require_budget("shared", "alice")
     get_ledger().record(_rec(cores=3, seconds=3600))
     assert used_core_hours("shared") == 3.0
-    with pytest.raises(AllocationError) as err:
-        require_budget("shared", "bob")
-    assert "'shared'" in str(err.value) and "used 3.00 of 3 core-hours" in str(err.value)
+    for who in ("bob", None):  # a member, or a scheduler that names no user
+        with pytest.raises(AllocationError) as err:
+            require_budget("shared", who)
+        assert "'shared'" in str(err.value) and "used 3.00 of 3 core-hours" in str(err.value)
+    require_budget("solo")  # no budget: never spent
     require_budget(Allocation(id="solo", scheduler="local", members=["carol"]), "carol")
     with pytest.raises(AllocationError, match="not a member"):
         require_budget("solo", "alice")
