@@ -13,7 +13,10 @@ from typing import Any
 
 from genesis_lab.errors import AccessDeniedError, GenesisError
 
-__all__ = ["HubAPIError", "HubAccessDenied", "HubClient"]
+__all__ = ["AGENT_SCOPE", "HubAPIError", "HubAccessDenied", "HubClient"]
+
+AGENT_SCOPE = "custom:genesis-agent:use"
+"""The hub scope a token needs to reach a user's MCP endpoint (``<server>/genesis/mcp``)."""
 
 
 class HubAPIError(GenesisError):
@@ -69,3 +72,15 @@ class HubClient:
         except OSError as exc:
             raise HubAPIError(f"Cannot reach the hub at {self.api_url}: {exc}") from None
         return json.loads(text) if text else {}
+
+    def whoami(self) -> dict[str, Any]:
+        """The token's owner and scopes (``GET /user``), with ``token_id``."""
+        return self.call("GET", "/user")
+
+    def tokens(self, user: str) -> list[dict[str, Any]]:
+        """The API tokens of ``user`` (id, note, scopes, created; never the secret)."""
+        return list(self.call("GET", f"/users/{user}/tokens").get("api_tokens", []))
+
+    def delete_token(self, user: str, token_id: str) -> None:
+        """Revoke one of ``user``'s tokens by its id (``a12``)."""
+        self.call("DELETE", f"/users/{user}/tokens/{token_id}")

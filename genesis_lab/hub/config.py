@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.access.hubapi import AGENT_SCOPE
 from genesis_lab.hub.accounts import can_switch_users
 from genesis_lab.hub.site import HubSite, hub_site
 from genesis_lab.settings import REPO_DIR, Settings, get_settings
@@ -20,6 +21,40 @@ __all__ = ["HubPlan", "hub_plan"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CLEARANCE_OFFICERS = "clearance-officers"
+AGENT_CUSTOM_SCOPES = {
+    AGENT_SCOPE: {
+        "description": "Drive your genesis-lab session as an AI agent over MCP "
+        "(<server>/genesis/mcp), within your clearances and allocation."
+    }
+}
+_DEFAULT_ROLES = {
+    "user": {"description": "Standard user privileges", "scopes": ["self"]},
+    "server": {
+        "description": "Post activity",
+        "scopes": ["users:activity!user", "access:servers!server"],
+    },
+}
+
+
+def with_agent_scopes(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``roles`` with the agent scope in the ``user`` role (so users may put it on their own
+    tokens) and ``read:tokens!user`` in the ``server`` role (so ``genesis-lab agent stop`` in a
+    session finds the agent tokens it revokes); the default roles are added when absent.
+
+    >>> user = next(r for r in with_agent_scopes([]) if r["name"] == "user")
+    >>> user["scopes"]
+    ['self', 'custom:genesis-agent:use']
+    """
+    extra = {"user": AGENT_SCOPE, "server": "read:tokens!user"}
+    named = {r["name"]: r for r in roles}
+    out = [dict(r) for r in roles]
+    for name, base in _DEFAULT_ROLES.items():
+        if name not in named:
+            out.append({"name": name, **base, "scopes": list(base["scopes"])})
+    for role in out:
+        if role["name"] in extra and extra[role["name"]] not in role["scopes"]:
+            role["scopes"] = [*role["scopes"], extra[role["name"]]]
+    return out
 
 
 @dataclass
@@ -131,6 +166,7 @@ class HubPlan:
             from genesis_lab.service.hubconfig import genesis_roles
 
             roles += genesis_roles()
+        roles = with_agent_scopes(roles)
         if self.site.idle_timeout:
             roles.append(
                 {
@@ -195,11 +231,12 @@ class HubPlan:
 
     @property
     def custom_scopes(self) -> dict[str, dict[str, str]]:
+        scopes = dict(AGENT_CUSTOM_SCOPES)
         if self.genesis_service is None:
-            return {}
+            return scopes
         from genesis_lab.service.hubconfig import genesis_custom_scopes
 
-        return genesis_custom_scopes()
+        return {**genesis_custom_scopes(), **scopes}
 
     @property
     def spawner_environment(self) -> dict[str, str]:

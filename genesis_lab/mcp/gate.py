@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from genesis_lab.access.hubapi import AGENT_SCOPE, HubAPIError, HubClient
 from genesis_lab.compute.allocations import AgentLimits
 from genesis_lab.errors import GenesisError
 from genesis_lab.fileio import atomic_write_text
@@ -33,6 +34,7 @@ __all__ = [
     "StopReport",
     "UnknownRequestError",
     "argument_digest",
+    "stop_agents",
 ]
 
 log = logging.getLogger(__name__)
@@ -123,17 +125,18 @@ class _Work:
 class Gate:
     """Admits agent calls within an allocation's limits; holds the others for the user.
 
-    >>> import tempfile, pathlib
-    >>> from genesis_lab.compute.allocations import AgentLimits
-    >>> gate = Gate(AgentLimits(core_hours_per_call=1), pathlib.Path(tempfile.mkdtemp()))
-    >>> gate.admit("simulator_run", {"n": 1}, Estimate(0.1, False)).status
-    'allowed'
-    >>> held = gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False))
-    >>> held.status, gate.decision(held.request_id)
-    ('pending', 'pending')
-    >>> gate.approve(held.request_id, by="alice")
-    >>> gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False)).status
-    'allowed'
+        >>> import tempfile, pathlib
+        >>> from genesis_lab.access.hubapi import AGENT_SCOPE, HubAPIError, HubClient
+    from genesis_lab.compute.allocations import AgentLimits
+        >>> gate = Gate(AgentLimits(core_hours_per_call=1), pathlib.Path(tempfile.mkdtemp()))
+        >>> gate.admit("simulator_run", {"n": 1}, Estimate(0.1, False)).status
+        'allowed'
+        >>> held = gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False))
+        >>> held.status, gate.decision(held.request_id)
+        ('pending', 'pending')
+        >>> gate.approve(held.request_id, by="alice")
+        >>> gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False)).status
+        'allowed'
     """
 
     def __init__(
@@ -491,3 +494,45 @@ class Gate:
             self._watcher.join(2)
             self._watcher = None
         self._path(f"procs/{os.getpid()}.json").unlink(missing_ok=True)
+
+
+def stop_agents(gate: Gate, hub: HubClient | None, by: str) -> dict[str, Any]:
+    """The whole stop: refuse agent calls, cancel their work and jobs in every process, and
+    revoke the user's agent tokens (listed with ``hub``'s token; refused by the MCP endpoint
+    from now on, and deleted at the hub when that token may manage tokens).
+
+    Returns ``tokens_revoked``, ``work_cancelled``, ``jobs_cancelled``, ``seconds`` and the
+    details (``tokens_deleted``, ``errors``).
+    """
+    began = time.monotonic()
+    report = gate.stop(by=by)
+    errors = list(report.errors)
+    revoked = deleted = 0
+    if hub is None:
+        errors.append("no hub token: agent tokens were not revoked")
+    else:
+        try:
+            me = hub.whoami()
+            user = me["name"]
+            agent = [t for t in hub.tokens(user) if AGENT_SCOPE in t.get("scopes", ())]
+            gate.revoke_tokens([t["id"] for t in agent])
+            revoked = len(agent)
+            for token in agent:
+                if token["id"] == me.get("token_id"):
+                    continue  # the token doing the stop: refused by the endpoint, kept at the hub
+                try:
+                    hub.delete_token(user, token["id"])
+                    deleted += 1
+                except HubAPIError as exc:
+                    errors.append(f"token {token['id']} not deleted at the hub: {exc}")
+        except HubAPIError as exc:
+            errors.append(f"agent tokens not revoked: {exc}")
+    return {
+        "tokens_revoked": revoked,
+        "work_cancelled": report.work_cancelled,
+        "jobs_cancelled": report.jobs_cancelled,
+        "seconds": round(time.monotonic() - began, 3),
+        "tokens_deleted": deleted,
+        "processes": report.processes,
+        "errors": errors,
+    }

@@ -1,7 +1,9 @@
 """Jupyter server extension behind the Genesis side panel and status-bar item.
 
 Serves ``<base_url>/genesis/catalog``, ``/genesis/status`` and ``/genesis/challenges/<id>/open|run``
-to the JupyterLab extension; every answer comes from the same SDK functions as the widgets.
+to the JupyterLab extension; every answer comes from the same SDK functions as the widgets. The
+agents' MCP endpoint and gate routes (``genesis/mcp``, ``genesis/agent/...``) come from
+:mod:`genesis_lab.mcp.http`.
 """
 
 from __future__ import annotations
@@ -140,6 +142,8 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    from genesis_lab.mcp.http import handlers as agent_handlers
+
     base = url_path_join(serverapp.web_app.settings["base_url"], "genesis")
     ident = r"([a-z0-9][a-z0-9._-]*)"
     serverapp.web_app.add_handlers(
@@ -149,5 +153,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
             (url_path_join(base, "status"), StatusHandler),
             (url_path_join(base, "challenges", ident, "open"), ChallengeOpenHandler),
             (url_path_join(base, "challenges", ident, "run"), ChallengeRunHandler),
+            *agent_handlers(serverapp.web_app.settings["base_url"]),
         ],
     )
