@@ -54,14 +54,39 @@ class ToolError(Exception):
         }
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "arguments"
+_TYPE_WORDS = {
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "list_type": "a list",
+    "none_required": "null",
+}
 
 
-def from_validation(exc: ValidationError, model: Any) -> ToolError:
+def _path(loc: tuple[Any, ...], given: Any) -> str:
+    """The part of pydantic's location that is in the arguments (union member tags dropped)."""
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        inside = (isinstance(given, dict) and part in given) or (
+            isinstance(given, list) and isinstance(part, int) and 0 <= part < len(given)
+        )
+        if inside:
+            given = given[part]
+            parts.append(str(part))
+        elif i == len(loc) - 1 and isinstance(given, dict):
+            parts.append(str(part))
+    return ".".join(parts) or "arguments"
+
+
+def from_validation(exc: ValidationError, model: Any, given: Any = None) -> ToolError:
     """The first problem pydantic found, naming the field and what it accepts."""
-    err = exc.errors(include_url=False)[0]
-    field = _loc(err["loc"])
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    field = _path(err["loc"], given)
     kind = err["type"]
     if kind == "extra_forbidden":
         known = ", ".join(sorted(model.model_fields)) if len(err["loc"]) == 1 else ""
@@ -73,18 +98,26 @@ def from_validation(exc: ValidationError, model: Any) -> ToolError:
         )
     if kind == "missing":
         return ToolError(field, "is required", fix="give it (see the tool's input schema)")
-    allowed = ""
+    same = [e for e in errors if _path(e["loc"], given) == field]
+    words = list(dict.fromkeys(_TYPE_WORDS[e["type"]] for e in same if e["type"] in _TYPE_WORDS))
     ctx = err.get("ctx") or {}
     if "expected" in ctx:
         allowed = str(ctx["expected"])
-    elif {"ge", "le"} & set(ctx) or {"gt", "lt"} & set(ctx):
+    elif {"ge", "le", "gt", "lt"} & set(ctx):
         allowed = ", ".join(f"{k} {v}" for k, v in ctx.items())
     elif "pattern" in ctx:
         allowed = f"text matching {ctx['pattern']}"
-    return ToolError(field, err["msg"], allowed=allowed, fix="correct the value")
+    elif {"min_length", "max_length"} & set(ctx):
+        allowed = ", ".join(f"{k} {v}" for k, v in ctx.items() if k.endswith("length"))
+    else:
+        allowed = " or ".join(words)
+    problem = err["msg"] if len(same) == 1 else f"{err['msg']} (and {len(same) - 1} more)"
+    return ToolError(field, problem, allowed=allowed, fix="correct the value")
 
 
-def explain(exc: BaseException, *, id_field: str = "id") -> ToolError:
+def explain(
+    exc: BaseException, *, id_field: str = "id", param_field: str = "parameters"
+) -> ToolError:
     """The :class:`ToolError` for an error raised while a tool ran.
 
     An unknown id (or one the caller may not see) names ``id_field``; a refused clearance keeps
@@ -111,7 +144,7 @@ def explain(exc: BaseException, *, id_field: str = "id") -> ToolError:
         )
     if isinstance(exc, ParameterError):
         return ToolError(
-            "parameters",
+            param_field,
             str(exc),
             fix="use simulator_describe or the tool's schema for allowed values",
         )

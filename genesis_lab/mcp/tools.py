@@ -40,6 +40,15 @@ _ID_FIELD = {
     "job_status": "handle",
 }
 
+_PARAM_FIELD = {
+    "simulator_run": "parameters",
+    "sweep_start": "space",
+    "campaign_start": "parameters",
+    "challenge_run": "parameters",
+    "model_predict": "inputs",
+    "dataset_describe": "selection",
+}
+
 Notify = Callable[[float, float | None, str], None]
 
 
@@ -89,7 +98,7 @@ class Toolbox:
         try:
             return model.model_validate(arguments or {})
         except ValidationError as exc:
-            raise from_validation(exc, model) from None
+            raise from_validation(exc, model, arguments) from None
 
     def call(
         self, name: str, arguments: dict[str, Any] | None, notify: Notify | None = None
@@ -101,7 +110,9 @@ class Toolbox:
         except ToolError:
             raise
         except Exception as exc:
-            raise explain(exc, id_field=_ID_FIELD.get(name, "id")) from None
+            raise explain(
+                exc, id_field=_ID_FIELD.get(name, "id"), param_field=_PARAM_FIELD.get(name, "id")
+            ) from None
 
     # -- catalog and data --------------------------------------------------------------------
     def catalog_search(self, a: A.CatalogSearch, notify: Notify | None) -> dict[str, Any]:

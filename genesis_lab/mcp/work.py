@@ -45,20 +45,44 @@ _FIELD = {
 }
 
 
+MAX_SWEEP_POINTS = 100_000
+"""Most points one sweep_start may ask for."""
+
+
+def _sweep_space(a: Any) -> dict[str, Any]:
+    """The tool's JSON space as :func:`genesis_lab.simulators.sweep.sweep` takes it: a numeric
+    list of 2 or 3 items is a range (tuple), any other list the values themselves."""
+    return {
+        k: tuple(v)
+        if isinstance(v, list)
+        and len(v) in (2, 3)
+        and not any(isinstance(x, str | bool) for x in v)
+        else v
+        for k, v in a.space.items()
+    }
+
+
 def _points(tool: str, a: Any) -> int:
     if tool == "sweep_start":
         from genesis_lab.simulators.registry import get_simulator
         from genesis_lab.simulators.sweep import expand_space
 
         sim = get_simulator(a.simulator)
-        space = {
-            k: tuple(v)
-            if isinstance(v, list)
-            and len(v) in (2, 3)
-            and not any(isinstance(x, str | bool) for x in v)
-            else v
-            for k, v in a.space.items()
-        }
+        space = _sweep_space(a)
+        if a.method == "grid":
+            total = 1
+            for v in space.values():
+                if isinstance(v, tuple) and len(v) == 3 and isinstance(v[2], int):
+                    total *= max(v[2], 1)
+                elif isinstance(v, tuple | list):
+                    total *= max(len(v), 1)
+            if total > MAX_SWEEP_POINTS:
+                raise ToolError(
+                    "space",
+                    f"the grid has {total} points",
+                    allowed=f"at most {MAX_SWEEP_POINTS} points",
+                    fix="use fewer values per parameter, or method lhs with n",
+                )
         points, _, _ = expand_space(sim, space, method=a.method, n=a.n, seed=a.seed)
         return len(next(iter(points.values()))) if points else 1
     if tool == "campaign_start":
@@ -188,7 +212,7 @@ class Jobs:
             self.store.update(job, state=state, result=result)
         except Exception as exc:
             try:
-                text = explain(exc, id_field=_FIELD.get(job["tool"], "id")).text()
+                text = explain(exc, id_field="arguments", param_field=_FIELD[job["tool"]]).text()
             except Exception:
                 text = f"{type(exc).__name__}: {exc}"
             self.store.update(job, state="cancelled" if cancel.is_set() else "failed", error=text)
@@ -368,9 +392,7 @@ def _run_sweep(a: A.SweepStart, job: Job, progress: Any, cancel: threading.Event
     from genesis_lab.simulators.sweep import sweep
 
     sim = get_simulator(a.simulator)
-    space = {
-        k: tuple(v) if isinstance(v, list) and len(v) in (2, 3) else v for k, v in a.space.items()
-    }
+    space = _sweep_space(a)
     total = _points("sweep_start", a)
     progress(0, total, f"0/{total} points")
     ds = sweep(sim, space, method=a.method, n=a.n, seed=a.seed, progress=False)
