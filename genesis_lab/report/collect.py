@@ -1,12 +1,15 @@
 """Gather the yearly report's records into one typed structure, from the platform's own stores.
 
 Sources: catalog, usage ledger (and ``sacct`` where installed), pipeline results store, audit log,
-courses, and the hub database (users, vetting) when the hub of these settings has one.
+courses, and the hub database (users, vetting) when the hub of these settings has one. A source that
+fails becomes a :class:`SourceProblem`: one plain sentence for the reader (``Report.notes``), the
+raw error in the JSON (``Report.source_problems``) and in the log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import sqlite3
 from collections import Counter, defaultdict
@@ -16,9 +19,33 @@ from typing import Any
 
 from genesis_lab.errors import GenesisError
 
-__all__ = ["Report", "collect", "parse_date"]
+__all__ = ["Report", "SourceProblem", "collect", "parse_date"]
 
 KINDS = ("session", "cluster", "pipeline")
+SACCT_UNREACHABLE = (
+    "SLURM accounting (sacct) was not reachable; core-hours come from the site ledger."
+)
+SACCT_ABSENT = (
+    "SLURM accounting (sacct) is not installed here; core-hours come from the site ledger."
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceProblem:
+    """A data source the report could not read: a sentence for readers, the error for operators."""
+
+    source: str
+    summary: str
+    detail: str = ""
+
+
+def _problem(problems: list[SourceProblem], source: str, summary: str, exc: object = None) -> None:
+    detail = str(exc) if exc is not None else ""
+    if detail:
+        log.warning("report: %s: %s", source, detail)
+    problems.append(SourceProblem(source, summary, detail))
 
 
 @dataclass
@@ -83,6 +110,7 @@ class Report:
     outcomes: Outcomes
     partnerships: Partnerships
     notes: list[str] = field(default_factory=list)
+    source_problems: list[SourceProblem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the whole report."""
@@ -121,7 +149,7 @@ class _Period:
         return self.lo <= when < self.hi
 
 
-def _platform(settings: Any, notes: list[str]) -> Platform:
+def _platform(settings: Any, problems: list[SourceProblem]) -> Platform:
     import genesis_lab
     from genesis_lab.catalog import load_catalog
     from genesis_lab.pipelines.challenge import list_challenges
@@ -136,7 +164,7 @@ def _platform(settings: Any, notes: list[str]) -> Platform:
         challenges = [c.id for c in list_challenges(settings)]
     except GenesisError as exc:
         challenges = []
-        notes.append(f"Challenges could not be listed: {exc}")
+        _problem(problems, "challenges", "The challenge folders could not be listed.", exc)
     db = _hub_db(settings)
     hub = {
         "configured": bool(settings.hub_api_url or db),
@@ -201,7 +229,9 @@ def _integration(settings: Any, period: _Period) -> tuple[Integration, list[Any]
     return integ, records
 
 
-def _sacct_totals(start: dt.date, end: dt.date, notes: list[str]) -> dict[str, float] | None:
+def _sacct_totals(
+    start: dt.date, end: dt.date, problems: list[SourceProblem]
+) -> dict[str, float] | None:
     """Core-hours per account that SLURM accounting recorded in the period (None if it cannot)."""
     from genesis_lab.compute.commands import run_command
     from genesis_lab.errors import SchedulerError
@@ -211,7 +241,7 @@ def _sacct_totals(start: dt.date, end: dt.date, notes: list[str]) -> dict[str, f
     try:
         out = run_command(argv, timeout=60).stdout
     except SchedulerError as exc:
-        notes.append(f"sacct did not answer, core-hours come from the usage ledger only: {exc}")
+        _problem(problems, "sacct", SACCT_UNREACHABLE, exc)
         return None
     totals: dict[str, float] = defaultdict(float)
     for line in out.splitlines():
@@ -255,7 +285,7 @@ def _hub_users(settings: Any) -> list[dict[str, Any]]:
     return list(users.values())
 
 
-def _hub_rest_users(settings: Any, notes: list[str]) -> list[dict[str, Any]] | None:
+def _hub_rest_users(settings: Any, problems: list[SourceProblem]) -> list[dict[str, Any]] | None:
     """Users (with their running servers) from the hub REST API; None without a hub to ask."""
     import json
     import urllib.error
@@ -269,7 +299,12 @@ def _hub_rest_users(settings: Any, notes: list[str]) -> list[dict[str, Any]] | N
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read().decode())
     except (OSError, ValueError) as exc:
-        notes.append(f"The hub at {settings.hub_api_url} did not list its users: {exc}")
+        _problem(
+            problems,
+            "hub",
+            "The hub did not list its users; user counts come from its database.",
+            exc,
+        )
         return None
 
 
@@ -387,17 +422,17 @@ def collect(start: dt.date | str, end: dt.date | str, settings: Any = None) -> R
     if end < start:
         raise GenesisError(f"to={end} is before from={start}; give a period that runs forward")
     period = _Period(start, end)
-    notes: list[str] = []
-    platform = _platform(settings, notes)
+    problems: list[SourceProblem] = []
+    platform = _platform(settings, problems)
     integration, usage = _integration(settings, period)
     if not integration.sacct_available:
-        notes.append("sacct is not installed here: core-hours come from the usage ledger only.")
+        _problem(problems, "sacct", SACCT_ABSENT)
     else:
-        integration.sacct_core_hours_by_account = _sacct_totals(start, end, notes)
+        integration.sacct_core_hours_by_account = _sacct_totals(start, end, problems)
     outcomes, runs = _outcomes(settings, period)
     audit = [r for r in query() if period.has(r.get("time"))]
     hub_users = _hub_users(settings)
-    rest_users = _hub_rest_users(settings, notes)
+    rest_users = _hub_rest_users(settings, problems)
     if rest_users is not None:
         known = {u["name"]: u for u in hub_users}
         for u in rest_users:
@@ -451,5 +486,6 @@ def collect(start: dt.date | str, end: dt.date | str, settings: Any = None) -> R
         engagement=engagement,
         outcomes=outcomes,
         partnerships=partnerships,
-        notes=notes,
+        notes=list(dict.fromkeys(p.summary for p in problems)),
+        source_problems=problems,
     )

@@ -34,12 +34,28 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str)
 
 
-def _plots(report: Report) -> dict[str, Any]:
-    """Holoviews objects per section (only where there is something to plot)."""
+PLOT_OPTS: dict[str, Any] = {
+    "width": 700,
+    "height": 300,
+    "tools": ["hover"],
+    "stacked": True,
+    "xrotation": 30,
+    "legend_position": "right",
+}
+EMPTY = '<p class="empty">No records in this period.</p>'
+
+
+def _plots(report: Report, *, static: bool = False) -> dict[str, Any]:
+    """Holoviews objects per section (only where there is something to plot).
+
+    Legends sit right of the axes, never over the bars. ``static`` (the PDF) drops bokeh's
+    toolbar; the interactive HTML shows it only while the pointer is over a plot.
+    """
     import holoviews as hv
 
     hv.renderer("bokeh")  # loads the bokeh backend (not hv.extension: that adds panel's JS links)
-    opts = {"width": 640, "height": 300, "tools": ["hover"], "stacked": True, "xrotation": 30}
+    toolbar: dict[str, Any] = {"toolbar": None} if static else {"autohide_toolbar": True}
+    opts = {**PLOT_OPTS, **toolbar}
     plots: dict[str, Any] = {}
     rows = [
         (d, k, n)
@@ -53,9 +69,7 @@ def _plots(report: Report) -> dict[str, Any]:
     rows = [(a["id"], k, a[k]) for a in report.integration.allocations for k in KINDS if a[k] > 0]
     if rows:
         plots["usage"] = hv.Bars(rows, ["allocation", "kind"], "core_hours").opts(
-            title="Core-hours by allocation: notebook sessions, dask clusters, pipelines",
-            ylabel="core-hours",
-            **opts,
+            title="Core-hours by allocation and kind of use", ylabel="core-hours", **opts
         )
     rows = [
         (cid, state, n)
@@ -82,8 +96,9 @@ def _plots(report: Report) -> dict[str, Any]:
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A table, or nothing when there are no rows (the section says when it has no records)."""
     if not rows:
-        return '<p class="empty">No records in this period.</p>'
+        return ""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
@@ -91,8 +106,14 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _section(key: str, heading: str, summary: str, has_records: bool, *parts: str) -> str:
+    """One section: heading, summary, then its tables and plots, or the empty-state line."""
+    body = "\n".join(p for p in parts if p) if has_records else EMPTY
+    return f'<section id="{key}"><h2>{html.escape(heading)}</h2>\n{summary}\n{body}</section>'
+
+
 def _sacct(totals: dict[str, float] | None) -> str:
-    if totals is None:
+    if not totals:
         return ""
     rows = [[k, f"{v:.2f}"] for k, v in totals.items()]
     return "<h3>SLURM accounting (sacct)</h3>" + _table(["account", "core-hours"], rows)
@@ -109,18 +130,7 @@ def _fig(divs: dict[str, str], key: str) -> str:
     return f'<div class="plot" id="plot-{key}">{divs[key]}</div>' if key in divs else ""
 
 
-def to_html(report: Report) -> str:
-    """The report as one HTML page with its plots rendered by an inlined BokehJS."""
-    try:
-        import holoviews as hv
-        from bokeh.embed import components
-        from bokeh.resources import INLINE
-    except ImportError as exc:  # pragma: no cover - holoviews is a core dependency
-        raise MissingDependencyError(f"{exc}; pip install 'genesis-lab[report]'") from exc
-    plots = _plots(report)
-    renderer = hv.renderer("bokeh")
-    models = {k: renderer.get_plot(v).state for k, v in plots.items()}
-    script, divs = components(models) if models else ("", {})
+def _sections(report: Report, divs: dict[str, str]) -> list[str]:
     p, i, e, o, pa = (
         report.platform,
         report.integration,
@@ -128,21 +138,33 @@ def to_html(report: Report) -> str:
         report.outcomes,
         report.partnerships,
     )
-    esc = html.escape
-    sections = [
-        f"""<section id="platform"><h2>1. Platform status and capabilities</h2>
-<p>genesis-lab {esc(p.version)}; hub {"configured" if p.hub["configured"] else "not configured"};
-{p.catalog_total} catalog entries; {len(p.challenges)} challenges.</p>
-{_table(["service", "configured"], [[s["name"], "yes" if s["configured"] else "no"] for s in p.services])}
-{_table(["marking", "entries"], [[k, v] for k, v in p.catalog_by_marking.items()])}
-{_fig(divs, "catalog")}</section>""",
-        f"""<section id="integration"><h2>2. Integration: allocations and use</h2>
-<p>{i.total_core_hours:.2f} core-hours in the period: {
-            ", ".join(f"{v:.2f} {k}" for k, v in i.core_hours_by_kind.items())
-        }. Source: usage ledger{
-            " and sacct" if i.sacct_core_hours_by_account is not None else " (sacct did not answer)"
-        }.</p>
-{
+    kinds = ", ".join(f"{v:.2f} {k}" for k, v in i.core_hours_by_kind.items())
+    source = (
+        "usage ledger and sacct" if i.sacct_core_hours_by_account is not None else "usage ledger"
+    )
+    running = (
+        f", {e.running_sessions} sessions running now" if e.running_sessions is not None else ""
+    )
+    return [
+        _section(
+            "platform",
+            "1. Platform status and capabilities",
+            f"<p>genesis-lab {html.escape(p.version)}; hub "
+            f"{'configured' if p.hub['configured'] else 'not configured'}; "
+            f"{p.catalog_total} catalog entries; {len(p.challenges)} challenges.</p>",
+            True,
+            _table(
+                ["service", "configured"],
+                [[s["name"], "yes" if s["configured"] else "no"] for s in p.services],
+            ),
+            _table(["marking", "entries"], [[k, v] for k, v in p.catalog_by_marking.items()]),
+            _fig(divs, "catalog"),
+        ),
+        _section(
+            "integration",
+            "2. Integration: allocations and use",
+            f"<p>{i.total_core_hours:.2f} core-hours in the period: {kinds}. Source: {source}.</p>",
+            i.total_core_hours > 0 or bool(i.sacct_core_hours_by_account),
             _table(
                 ["allocation", "scheduler", "core-hours", *KINDS, "budget", "users"],
                 [
@@ -156,18 +178,18 @@ def to_html(report: Report) -> str:
                     ]
                     for a in i.allocations
                 ],
-            )
-        }
-{_sacct(i.sacct_core_hours_by_account)}
-{_fig(divs, "usage")}</section>""",
-        f"""<section id="engagement"><h2>3. User engagement</h2>
-<p>{len(e.active_users)} active users; {e.sessions} notebook sessions by
-{len(e.session_users)} users; {e.learners} learners in {len(e.courses)} courses;
-{e.data_accesses} data accesses and {e.data_denials} denials in the audit log;
-{e.hub_users} hub users{
-            f", {e.running_sessions} sessions running now" if e.running_sessions is not None else ""
-        }.</p>
-{
+            ),
+            _sacct(i.sacct_core_hours_by_account),
+            _fig(divs, "usage"),
+        ),
+        _section(
+            "engagement",
+            "3. User engagement",
+            f"<p>{len(e.active_users)} active users; {e.sessions} notebook sessions by "
+            f"{len(e.session_users)} users; {e.learners} learners in {len(e.courses)} courses; "
+            f"{e.data_accesses} data accesses and {e.data_denials} denials in the audit log; "
+            f"{e.hub_users} hub users{running}.</p>",
+            bool(e.active_users or e.sessions or e.courses or e.data_accesses or e.data_denials),
             _table(
                 ["course", "title", "learners", "notebooks", "exercises passed", "allocation"],
                 [
@@ -181,52 +203,95 @@ def to_html(report: Report) -> str:
                     ]
                     for c in e.courses
                 ],
-            )
-        }
-{_fig(divs, "training")}</section>""",
-        f"""<section id="outcomes"><h2>4. Research outcomes</h2>
-<p>{o.challenge_runs} challenge runs; {len(o.assets_added)} datasets and models added.</p>
-{
+            ),
+            _fig(divs, "training"),
+        ),
+        _section(
+            "outcomes",
+            "4. Research outcomes",
+            f"<p>{o.challenge_runs} challenge runs; {len(o.assets_added)} datasets and models "
+            "added.</p>",
+            bool(o.challenge_runs or o.assets_added),
             _table(
                 ["challenge", "best run", "metric", "value", "owner"],
                 [
                     [c, b["run_id"], f"{b['metric']} ({b['goal']})", b["value"], b["owner"]]
                     for c, b in o.best_by_challenge.items()
                 ],
-            )
-        }
-{_fig(divs, "runs")}
-{
+            ),
+            _fig(divs, "runs"),
             _table(
                 ["asset", "kind", "marking", "modified", "provenance"],
                 [
                     [a["id"], a["kind"], a["marking"], a["modified"], a["source"] or "-"]
                     for a in o.assets_added
                 ],
-            )
-        }</section>""",
-        f"""<section id="partnerships"><h2>5. Partnerships</h2><p>{esc(pa.note)}</p>
-{_table(["organisation", "users"], [[k, v] for k, v in pa.users_by_organisation.items()])}
-</section>""",
+            ),
+        ),
+        _section(
+            "partnerships",
+            "5. Partnerships",
+            f"<p>{html.escape(pa.note)}</p>",
+            bool(pa.users_by_organisation),
+            _table(
+                ["organisation", "users"], [[k, v] for k, v in pa.users_by_organisation.items()]
+            ),
+        ),
     ]
+
+
+STYLE = """
+body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
+header.title-block { border-bottom: 2px solid #1f4e79; margin-bottom: 1.5rem; }
+header.title-block h1 { margin: 0 0 0.3rem; color: #1f4e79; }
+header.title-block dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 1rem;
+  margin: 0.5rem 0 1rem; }
+header.title-block dt { font-weight: bold; }
+header.title-block dd { margin: 0; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: 0.2rem 0.6rem; text-align: left; }
+.empty { color: #777; font-style: italic; }
+section { page-break-inside: avoid; }
+.plot { margin: 0.5rem 0 1rem; }
+@page { margin: 1.5cm; }
+"""
+
+
+def to_html(report: Report, *, static: bool = False) -> str:
+    """The report as one HTML page with its plots rendered by an inlined BokehJS.
+
+    ``static=True`` (what the PDF prints) draws the plots without bokeh's interactive toolbar.
+
+    >>> from genesis_lab.report.collect import collect
+    >>> "title-block" in to_html(collect("2026-01-01", "2026-12-31"), static=True)
+    True
+    """
+    try:
+        import holoviews as hv
+        from bokeh.embed import components
+        from bokeh.resources import INLINE
+    except ImportError as exc:  # pragma: no cover - holoviews is a core dependency
+        raise MissingDependencyError(f"{exc}; pip install 'genesis-lab[report]'") from exc
+    plots = _plots(report, static=static)
+    renderer = hv.renderer("bokeh")
+    models = {k: renderer.get_plot(v).state for k, v in plots.items()}
+    script, divs = components(models) if models else ("", {})
+    esc = html.escape
     notes = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
+    notes_html = f'<section id="notes"><h2>Notes</h2><ul>{notes}</ul></section>' if notes else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>genesis-lab report {esc(report.start)} to {esc(report.end)}</title>
+<title>Genesis Mission platform report {esc(report.start)} to {esc(report.end)}</title>
 {_inline_resources(INLINE)}
-<style>
-body {{ font-family: sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; }}
-th, td {{ border: 1px solid #ccc; padding: 0.2rem 0.6rem; text-align: left; }}
-.empty {{ color: #777; font-style: italic; }}
-section {{ page-break-inside: avoid; }}
-</style>
+<style>{STYLE}</style>
 {script}
 </head><body>
-<h1>genesis-lab yearly report</h1>
-<p>Period {esc(report.start)} to {esc(report.end)}; generated {esc(report.generated)}.</p>
-{"".join(sections)}
-{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<header class="title-block"><h1>Genesis Mission platform: yearly report</h1>
+<dl><dt>Period</dt><dd id="period">{esc(report.start)} to {esc(report.end)}</dd>
+<dt>Platform</dt><dd id="platform-version">genesis-lab {esc(report.platform.version)}</dd>
+<dt>Generated</dt><dd>{esc(report.generated)}</dd></dl></header>
+{"".join(_sections(report, divs))}
+{notes_html}
 </body></html>
 """
 
@@ -246,7 +311,7 @@ def write_pdf(report: Report, path: Path) -> Path:
     path = Path(path)
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "report.html"
-        page.write_text(to_html(report))
+        page.write_text(to_html(report, static=True))
         out = Path(tmp) / "report.pdf"
         argv = [
             _chromium(),
