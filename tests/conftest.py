@@ -21,14 +21,34 @@ pytest_plugins = [
 ]
 
 
+# integration modules that start no hub, SLURM, PostgreSQL or Unix account: they may run beside
+# the others on the second worker
+STANDALONE = {
+    "data/test_http_zarr.py",
+    "pipelines/test_cache_code.py",
+    "pipelines/test_challenges.py",
+    "pipelines/test_cli.py",
+    "pipelines/test_cluster_flag.py",
+    "pipelines/test_crate_validates.py",
+    "pipelines/test_fusion_challenges.py",
+    "pipelines/test_runner.py",
+    "pipelines/test_sigkill.py",
+    "report/test_report_browser.py",
+    "training/test_notebooks.py",
+}
+REAL_FIXTURES = {"hub", "slurm_hub", "slurm", "postgres", "service_hub", "lab_server"}
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every integration test
-    goes to one worker, so each real service (hub, SLURM, PostgreSQL, lab server) starts once per
-    run and root-side state (Unix accounts, slurmctld, munge) never has two writers; the unit
-    tests share the other worker."""
+    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every test that meets a
+    real service goes to one worker, so each (hub, SLURM, PostgreSQL, lab server) starts once per
+    run and root-side state (Unix accounts, slurmctld, munge) never has two writers; unit tests
+    and the standalone integration modules share the other worker."""
     real = pytest.mark.xdist_group("real")
     for item in items:
-        if "integration" in item.path.relative_to(REPO / "tests").parts[:1]:
+        parts = item.path.relative_to(REPO / "tests").parts
+        standalone = parts[0] != "integration" or "/".join(parts[1:]) in STANDALONE
+        if not standalone or REAL_FIXTURES & set(item.fixturenames):
             item.add_marker(real)
 
 
