@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from genesis_lab.cli._output import add_json_flag, print_json, print_table
 
@@ -48,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fire = ssub.add_parser("fire", help="(used by the scheduler) run one claimed slot")
     fire.add_argument("schedule_id")
     fire.add_argument("slot", help="ISO time of the cron slot")
+    fire.add_argument("--outcome", type=Path, help="record the outcome in this file (as owner)")
+    fire.add_argument("--spec", type=json.loads, help="the schedule: challenge, parameters, ...")
     fire.set_defaults(func=_fire)
 
     sch = sub.add_parser("scheduler", help="fire due schedules until stopped (SIGTERM)")
@@ -110,16 +114,24 @@ def _runs(args: argparse.Namespace) -> int:
         print_json(entries)
     else:
         print_table(
-            [(e["schedule"], e["slot"], e["status"], e.get("run_id", "-")) for e in entries],
-            ("SCHEDULE", "SLOT", "STATUS", "RUN"),
-        )
+            [(e["schedule"], e["slot"], e["status"], e.get("run_id", "-"), _why(e))
+             for e in entries],
+            ("SCHEDULE", "SLOT", "STATUS", "RUN", "REASON"),
+        )  # fmt: skip
     return 0
+
+
+def _why(entry: dict) -> str:
+    err = entry.get("error")
+    if isinstance(err, dict):
+        return f"{err.get('ename', '')}: {err.get('evalue', '')}"[:100]
+    return str(err or "")[:100]
 
 
 def _fire(args: argparse.Namespace) -> int:
     from genesis_lab.pipelines.scheduler import fire
 
-    entry = fire(args.schedule_id, args.slot)
+    entry = fire(args.schedule_id, args.slot, outcome=args.outcome, spec=args.spec)
     print(f"{args.schedule_id} {args.slot}: {entry['status']}")
     return 0 if entry["status"] in ("completed", "already-started") else 1
 
@@ -134,5 +146,18 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     print(f"genesis-lab scheduler: checking every {args.interval:g} s", flush=True)
-    Scheduler().serve(args.interval, stop)
+    Scheduler(account_of=_hub_accounts()).serve(args.interval, stop)
     return 0
+
+
+def _hub_accounts():
+    """As root, hub users run as the hub's accounts (``jupyter-<name>``): the same mapping."""
+    import os
+
+    if os.geteuid() != 0:
+        return None
+    from genesis_lab.hub.accounts import DEFAULT_PREFIX, account_name
+    from genesis_lab.settings import get_settings
+
+    prefix = str(get_settings().hub.get("account_prefix", DEFAULT_PREFIX))
+    return lambda owner: account_name(owner, prefix)

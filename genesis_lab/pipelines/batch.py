@@ -18,7 +18,10 @@ from genesis_lab.errors import PipelineError
 from genesis_lab.pipelines.challenge import get_challenge
 from genesis_lab.settings import Settings, get_settings
 
-__all__ = ["batch_script", "genesis_command", "submit"]
+__all__ = ["batch_script", "genesis_command", "job_end", "sbatch", "submit"]
+
+ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+                   "PREEMPTED", "BOOT_FAIL", "DEADLINE", "SPECIAL_EXIT", "REVOKED"})  # fmt: skip
 
 
 def genesis_command() -> list[str]:
@@ -76,15 +79,40 @@ def batch_script(
     return "\n".join(lines) + "\n"
 
 
-def sbatch(script: str, folder: Path, name: str, *, as_user: Sequence[str] = ()) -> str:
-    """Write ``script`` into ``folder`` and submit it; returns the SLURM job id."""
+def sbatch(script: str, *, as_user: Sequence[str] = ()) -> str:
+    """Submit ``script`` (on sbatch's standard input) as ``as_user``; returns the SLURM job id."""
     from genesis_lab.compute.commands import run_command
 
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.sbatch"
-    path.write_text(script)
-    proc = run_command([*as_user, "sbatch", "--parsable", str(path)], timeout=60)
+    proc = run_command([*as_user, "sbatch", "--parsable"], timeout=60, input=script)
     return proc.stdout.strip().split(";")[0]
+
+
+def job_end(job_id: str) -> dict[str, str] | None:
+    """How SLURM job ``job_id`` ended (``state``, ``reason``, ``exit_code``), or ``None`` while it
+    is pending or running. Asks ``sacct`` (accounting) first, then the job record (``scontrol``);
+    a job neither knows any more is reported as state ``UNKNOWN``.
+
+    >>> job_end("0")  # doctest: +SKIP
+    {'state': 'UNKNOWN', 'reason': 'SLURM knows no job 0', 'exit_code': ''}
+    """
+    from genesis_lab.compute.commands import run_command
+
+    acct = run_command(["sacct", "-n", "-P", "-X", "-j", job_id, "-o", "State,Reason,ExitCode"],
+                       check=False, timeout=30) if shutil.which("sacct") else None  # fmt: skip
+    if acct is not None and acct.returncode == 0 and acct.stdout.strip():
+        state, reason, code = [*acct.stdout.strip().splitlines()[0].split("|"), "", ""][:3]
+        state = state.split()[0] if state else ""
+    else:
+        show = run_command(["scontrol", "show", "job", "-o", job_id], check=False, timeout=30)
+        if show.returncode != 0 or not show.stdout.strip():
+            return {"state": "UNKNOWN", "reason": f"SLURM knows no job {job_id}",
+                    "exit_code": ""}  # fmt: skip
+        fields = dict(p.split("=", 1) for p in show.stdout.split() if "=" in p)
+        state = fields.get("JobState", "")
+        reason, code = fields.get("Reason", ""), fields.get("ExitCode", "")
+    if state not in ENDED:
+        return None
+    return {"state": state, "reason": reason, "exit_code": code}
 
 
 def submit(
@@ -116,11 +144,14 @@ def submit(
     if force:
         command.append("--force")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    folder = settings.results_root / ch.id / ".jobs"
+    assert settings.state_dir is not None
+    folder = settings.state_dir / "jobs" / ch.id  # the submitter's own; the run goes to the store
+    folder.mkdir(parents=True, exist_ok=True)
     script = batch_script(
         command,
         allocation=alloc,
         job_name=f"genesis-{ch.id}",
         log_file=folder / f"{stamp}.out",
+        env={"GENESIS_RESULTS_ROOT": str(settings.results_root), "GENESIS_USER": settings.user},
     )
-    return sbatch(script, folder, stamp)
+    return sbatch(script)

@@ -288,7 +288,9 @@ def run(
         check_allocation(alloc, settings.user)
         env = session_environment(alloc)
         alloc_id = alloc.id
-    store = ResultsStore(settings.results_root)
+    store = ResultsStore(
+        settings.results_root, readable=settings.pipelines.get("results_readable", "site")
+    )
     if not force and (hit := store.lookup(ch.id, prep.key)) is not None:
         return RunResult(hit, cached=True)
     run_id = store.new_run_id(prep.key)

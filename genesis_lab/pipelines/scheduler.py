@@ -6,6 +6,16 @@ A slot is claimed in a journal (``<state_dir>/schedule-runs/<schedule>/<slot>.js
 exclusively) before anything is launched, and the launched ``genesis-lab schedule fire`` claims
 ``<slot>.started`` exclusively before running: a restart relaunches claimed slots that never
 launched, and no slot ever runs twice.
+
+Owners. Run as root (the hub-managed scheduler), a run whose owner has a Unix account (the hub's
+``jupyter-<name>``) runs as that account: ``runuser -u ACCOUNT --`` for a local process, or
+``sbatch`` as the account under the allocation's SLURM account. It gets a clean environment (the
+site's results store, site file and challenge and catalog paths; never the scheduler's token or
+state folder), writes its log and outcome into a folder of the owner's home, and its run into the
+site's results store. Each tick the scheduler reconciles launched runs: the outcome the run wrote,
+else how its SLURM job ended (``sacct``, or the job record) or its process's exit code, with the
+log's tail; failures notify the owner. With a hub account mapping, an owner without an account is
+refused rather than run as root.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import getpass
 import json
 import os
 import pwd
+import stat
 import subprocess
 import threading
 import time
@@ -27,9 +38,16 @@ from genesis_lab.pipelines.schedules import Schedule, ScheduleBook
 from genesis_lab.pipelines.store import write_json_atomic
 from genesis_lab.settings import Settings, get_settings
 
-__all__ = ["Scheduler", "due_slot", "fire", "owner_prefix"]
+__all__ = ["Scheduler", "due_slot", "fire", "job_environment", "owner_prefix"]
 
 Clock = Callable[[], dt.datetime]
+AccountOf = Callable[[str], str]
+"""Hub user name -> Unix account name (the hub's ``account_name``); identity by default."""
+
+OPEN = ("launched", "running")
+JOB_FOLDER = Path(".local/share/genesis-lab/scheduled")
+"""Under the owner's home: the job's log and outcome, written as the owner."""
+TAIL_BYTES = 2000
 
 
 def _utcnow() -> dt.datetime:
@@ -71,6 +89,52 @@ def owner_prefix(owner: str) -> list[str]:
     except KeyError:
         return []  # not a Unix account (hub-only user): run as this user, the owner is recorded
     return ["runuser", "-u", owner, "--"]
+
+
+def job_environment(settings: Settings, owner: str, allocation: str | None) -> dict[str, str]:
+    """The whole environment of a run started for ``owner`` as their own account: where the
+    site's results, challenges and catalogs are, and nothing of the scheduler's own (its token,
+    its state folder).
+
+    >>> from genesis_lab.settings import Settings
+    >>> env = job_environment(Settings(home="/tmp/gl"), "alice", None)
+    >>> env["GENESIS_RESULTS_ROOT"], env["GENESIS_USER"], "GENESIS_STATE_DIR" in env
+    ('/tmp/gl/results', 'alice', False)
+    """
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
+    env.update(
+        GENESIS_USER=owner,
+        GENESIS_RESULTS_ROOT=str(settings.results_root),
+        GENESIS_CHALLENGE_PATHS=os.pathsep.join(map(str, settings.challenge_paths)),
+        GENESIS_CATALOG_PATHS=os.pathsep.join(map(str, settings.catalog_paths)),
+    )
+    if settings.site_file:
+        env["GENESIS_SITE_FILE"] = str(settings.site_file)
+    if allocation:
+        env["GENESIS_ALLOCATION"] = allocation
+    return env
+
+
+def _read_owned(path: Path, uid: int, limit: int = 1 << 20) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of ``uid`` (never through a symlink)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != uid:
+            return None
+        if st.st_size > limit:
+            fh.seek(st.st_size - limit)
+        return fh.read(limit)
+
+
+def _tail(path: Path | None, uid: int) -> str:
+    if path is None:
+        return ""
+    data = _read_owned(path, uid, TAIL_BYTES)
+    return data.decode(errors="replace").strip() if data else ""
 
 
 class Journal:
@@ -130,9 +194,16 @@ class Scheduler:
     []
     """
 
-    def __init__(self, settings: Settings | None = None, *, clock: Clock = _utcnow):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock = _utcnow,
+        account_of: AccountOf | None = None,
+    ):
         self.settings = settings or get_settings()
         self.clock = clock
+        self.account_of = account_of
         self.book = ScheduleBook(self.settings)
         self.journal = Journal(self.settings)
         self.children: list[subprocess.Popen[bytes]] = []
@@ -149,7 +220,7 @@ class Scheduler:
                 if self.journal.claim(schedule, slot) is not None:
                     claimed.append((schedule, slot))
                 schedule.last_fired = slot
-        self.reap()
+        self.reconcile()
         return [self.launch(s, slot) for s, slot in claimed]
 
     def recover(self) -> list[dict[str, Any]]:
@@ -162,36 +233,100 @@ class Scheduler:
                 out.append(self.launch(schedules[entry["schedule"]], slot))
         return out
 
+    def account(self, owner: str) -> pwd.struct_passwd | None:
+        """The Unix account a run of ``owner`` runs as, or ``None`` to run as this process.
+
+        Raises :class:`GenesisError` when, as root with a hub account mapping, the owner has none.
+        """
+        if os.geteuid() != 0:
+            return None
+        name = self.account_of(owner) if self.account_of else owner
+        if name == getpass.getuser():
+            return None
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            if self.account_of is None:
+                return None  # not a Unix account (hub-only user): the owner is recorded
+            raise GenesisError(
+                f"owner {owner!r} has no Unix account {name!r} (it is made at their first "
+                "session); the run was not started"
+            ) from None
+
+    def _refusal(self, schedule: Schedule) -> str | None:
+        if not schedule.allocation:
+            return None
+        try:
+            from genesis_lab.compute.ledger import require_budget
+        except ImportError:
+            return None
+        from genesis_lab.compute.allocations import get_allocation
+
+        try:
+            alloc = get_allocation(schedule.allocation)
+            if alloc is not None:
+                require_budget(alloc)
+        except GenesisError as exc:
+            return str(exc)
+        return None
+
     def launch(self, schedule: Schedule, slot: dt.datetime) -> dict[str, Any]:
         """Start ``genesis-lab schedule fire`` for the slot, as a process or a SLURM job."""
         from genesis_lab.pipelines.batch import genesis_command
 
+        refused = self._refusal(schedule)
+        if refused:
+            entry = self.journal.update(
+                schedule.id, slot, status="failed", ended_at=_utcnow().isoformat(),
+                error={"ename": "BudgetSpent", "evalue": f"refused: {refused}"},
+            )  # fmt: skip
+            return self._notify(schedule, slot, entry)
         command = [*genesis_command(), "schedule", "fire", schedule.id, slot.isoformat()]
-        prefix = owner_prefix(schedule.owner)
         log = self.journal.path(schedule.id, slot).with_suffix(".log")
         alloc = None
-        if schedule.allocation:
-            from genesis_lab.compute.allocations import get_allocation
-
-            alloc = get_allocation(schedule.allocation)
         try:
-            if alloc is not None and alloc.scheduler == "slurm":
-                from genesis_lab.pipelines.batch import batch_script, sbatch
+            if schedule.allocation:
+                from genesis_lab.compute.allocations import get_allocation
 
+                alloc = get_allocation(schedule.allocation)
+            account = self.account(schedule.owner)
+            prefix: list[str] = []
+            env = dict(os.environ) | {"GENESIS_USER": schedule.owner}
+            if schedule.allocation:
+                env["GENESIS_ALLOCATION"] = schedule.allocation
+            extra: dict[str, Any] = {}
+            cwd = None
+            if account is not None:
+                prefix = ["runuser", "-u", account.pw_name, "--"]
+                folder = Path(account.pw_dir) / JOB_FOLDER / schedule.id
+                from genesis_lab.compute.commands import run_command
+
+                run_command([*prefix, "mkdir", "-p", str(folder)], timeout=30)
+                outcome = folder / f"{_stamp(slot)}.json"
+                spec = {"challenge": schedule.challenge, "parameters": schedule.parameters,
+                        "allocation": schedule.allocation}  # fmt: skip
+                command += ["--outcome", str(outcome), "--spec", json.dumps(spec)]
+                env = job_environment(self.settings, schedule.owner, schedule.allocation)
+                extra = {"account": account.pw_name, "outcome": str(outcome)}
+                cwd = account.pw_dir
+            if alloc is not None and alloc.scheduler == "slurm":
+                from genesis_lab.pipelines.batch import batch_script
+
+                if account is not None:
+                    log = Path(extra["outcome"]).with_suffix(".log")
                 script = batch_script(
                     command,
                     allocation=alloc,
                     job_name=f"genesis-schedule-{schedule.id}",
                     log_file=log,
-                    env={"GENESIS_USER": schedule.owner},
+                    env={k: v for k, v in env.items() if k.startswith("GENESIS_")},
                 )
-                job = sbatch(script, log.parent, log.stem, as_user=prefix)
-                return self.journal.update(schedule.id, slot, status="launched", job_id=job)
+                job = _submit(script, prefix, env, cwd)
+                return self.journal.update(schedule.id, slot, status="launched", job_id=job,
+                                           log=str(log), **extra)  # fmt: skip
             # A child in its own session: culling a notebook session (or stopping this
-            # scheduler) does not stop a run that has started.
-            env = dict(os.environ) | {"GENESIS_USER": schedule.owner}
-            if schedule.allocation:
-                env["GENESIS_ALLOCATION"] = schedule.allocation
+            # scheduler) does not stop a run that has started. Its log is this scheduler's file,
+            # written through the inherited descriptor.
             with open(log, "ab") as out:
                 proc = subprocess.Popen(
                     [*prefix, *command],
@@ -199,54 +334,217 @@ class Scheduler:
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     env=env,
+                    cwd=cwd,
                     start_new_session=True,
                 )
             self.children.append(proc)
-            return self.journal.update(schedule.id, slot, status="launched", pid=proc.pid)
+            return self.journal.update(schedule.id, slot, status="launched", pid=proc.pid,
+                                       log=str(log), **extra)  # fmt: skip
         except (OSError, GenesisError) as exc:
-            return self.journal.update(
+            entry = self.journal.update(
                 schedule.id, slot, status="failed", error=f"launch failed: {exc}"
             )
+            return self._notify(schedule, slot, entry)
+
+    def reconcile(self) -> list[dict[str, Any]]:
+        """Close launched runs that ended: their outcome, or the batch system's or the process's
+        account of why they stopped; failures notify the owner. Returns the records closed."""
+        finished = {p.pid: p.returncode for p in self.children if p.poll() is not None}
+        self.reap()
+        running = {p.pid for p in self.children}
+        schedules = {s.id: s for s in self.book.list()}
+        closed = []
+        for entry in self.journal.entries():
+            if entry.get("status") not in OPEN:
+                continue
+            slot = dt.datetime.fromisoformat(entry["slot"])
+            ended = self._ended(entry, finished, running)
+            if ended is None:
+                continue
+            entry = self.journal.update(entry["schedule"], slot, **ended)
+            if entry["status"] == "failed" and entry["schedule"] in schedules:
+                entry = self._notify(schedules[entry["schedule"]], slot, entry)
+            closed.append(entry)
+        return closed
+
+    def _ended(
+        self, entry: dict[str, Any], finished: dict[int, int | None], running: set[int]
+    ) -> dict[str, Any] | None:
+        uid = os.getuid()
+        if entry.get("account"):
+            try:
+                uid = pwd.getpwnam(entry["account"]).pw_uid
+            except KeyError:
+                return {"status": "failed", "error": {"ename": "AccountGone",
+                        "evalue": f"the account {entry['account']} no longer exists"}}  # fmt: skip
+            data = _read_owned(Path(entry["outcome"]), uid)
+            if data:
+                try:
+                    outcome = json.loads(data)
+                except ValueError:
+                    outcome = {}
+                if outcome.get("status") in ("completed", "failed"):
+                    keep = ("status", "run_id", "metrics", "error", "started_at", "ended_at")
+                    return {k: outcome[k] for k in keep if k in outcome}
+                if outcome.get("status") == "running" and entry["status"] == "launched":
+                    return {"status": "running", "started_at": outcome.get("started_at")}
+        log = Path(entry["log"]) if entry.get("log") else None
+        if entry.get("job_id"):
+            from genesis_lab.pipelines.batch import job_end
+
+            end = job_end(str(entry["job_id"]))
+            if end is None:
+                return None
+            if self._reread(entry) not in OPEN:
+                return None  # the run recorded itself meanwhile
+            why = f"SLURM job {entry['job_id']} ended {end['state']}"
+            detail = ", ".join(f"{k} {end[k]}" for k in ("reason", "exit_code") if end[k])
+            return {"status": "failed", "ended_at": _utcnow().isoformat(), "error": {
+                "ename": f"Job{end['state'].title().replace('_', '')}",
+                "evalue": f"{why} ({detail})" if detail else why,
+                "log_tail": _tail(log, uid)}}  # fmt: skip
+        pid = entry.get("pid")
+        if pid is None or pid in running or (pid not in finished and _alive(pid)):
+            return None
+        if self._reread(entry) not in OPEN:
+            return None
+        code = finished.get(pid)
+        said = f"exit code {code}" if code is not None else "it is no longer running"
+        return {"status": "failed", "ended_at": _utcnow().isoformat(), "error": {
+            "ename": "ProcessEnded", "evalue": f"the run's process {pid} ended without a "
+            f"record ({said})", "log_tail": _tail(log, os.getuid())}}  # fmt: skip
+
+    def _reread(self, entry: dict[str, Any]) -> str | None:
+        slot = dt.datetime.fromisoformat(entry["slot"])
+        try:
+            return json.loads(self.journal.path(entry["schedule"], slot).read_text())["status"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _notify(self, schedule: Schedule, slot: dt.datetime, entry: dict[str, Any]) -> dict:
+        return _notify(schedule, entry, self.settings,
+                       lambda **c: self.journal.update(schedule.id, slot, **c))  # fmt: skip
 
     def reap(self) -> None:
         """Collect finished child processes."""
         self.children = [p for p in self.children if p.poll() is None]
 
     def wait(self, timeout: float = 120) -> None:
-        """Wait for launched local children (tests, shutdown)."""
+        """Wait for launched local children (tests, shutdown), then reconcile their records."""
         deadline = time.monotonic() + timeout
         for proc in self.children:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        self.reap()
+        self.reconcile()
+
+    def prepare_store(self) -> list[Path]:
+        """As root: the site's results store with a sticky shared folder per challenge."""
+        from genesis_lab.pipelines.challenge import list_challenges
+        from genesis_lab.pipelines.store import prepare_site_store
+
+        assert self.settings.results_root is not None
+        ids = [c.id for c in list_challenges(self.settings)]
+        return prepare_site_store(self.settings.results_root, ids)
 
     def serve(self, interval: float = 30.0, stop: threading.Event | None = None) -> None:
         """Recover, then tick every ``interval`` seconds until ``stop`` is set."""
         stop = stop or threading.Event()
+        self.prepare_store()
         self.recover()
         while not stop.is_set():
             self.tick()
             stop.wait(interval)
 
 
-def fire(schedule_id: str, slot_text: str, settings: Settings | None = None) -> dict[str, Any]:
+def _submit(script: str, prefix: list[str], env: dict[str, str], cwd: str | None) -> str:
+    """``sbatch`` the script as ``prefix``'s account with exactly ``env`` (SLURM exports the
+    submitter's environment to the job: the scheduler's own must not reach it)."""
+    from genesis_lab.compute.commands import run_command
+
+    if not prefix:
+        from genesis_lab.pipelines.batch import sbatch
+
+        return sbatch(script)
+    argv = [*prefix, "sbatch", "--parsable"] + ([f"--chdir={cwd}"] if cwd else [])
+    proc = run_command(argv, timeout=60, input=script, env=env)
+    return proc.stdout.strip().split(";")[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _notify(
+    schedule: Schedule,
+    entry: dict[str, Any],
+    settings: Settings,
+    update: Callable[..., dict[str, Any]],
+) -> dict[str, Any]:
+    from genesis_lab.pipelines.notify import notify_owner
+
+    try:
+        sent = notify_owner(
+            schedule.owner,
+            f"[genesis-lab] scheduled run of {schedule.challenge} failed",
+            entry,
+            target=schedule.notify,
+            settings=settings,
+        )
+    except GenesisError as exc:  # the run is recorded; a notice that cannot be sent is noted
+        return update(notified=[], notify_error=str(exc))
+    return update(notified=sent)
+
+
+def fire(
+    schedule_id: str,
+    slot_text: str,
+    settings: Settings | None = None,
+    *,
+    outcome: Path | None = None,
+    spec: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run one claimed slot (the body of ``genesis-lab schedule fire``); returns its record.
 
-    Claims ``<slot>.started`` exclusively, runs the challenge, records the outcome in the journal
-    and notifies the owner on failure.
+    Claims ``<slot>.started`` exclusively, runs the challenge and records the outcome: in the
+    journal (notifying the owner on failure), or, run as the owner's account (``outcome``, with
+    the schedule's ``spec``: challenge, parameters, allocation), in the ``outcome`` file the
+    scheduler reads back and notifies from.
     """
-    from genesis_lab.pipelines.notify import notify_owner
     from genesis_lab.pipelines.runner import run
 
     settings = settings or get_settings()
     journal = Journal(settings)
     slot = dt.datetime.fromisoformat(slot_text)
-    schedule = ScheduleBook(settings).get(schedule_id)
-    marker = journal.path(schedule_id, slot).with_suffix(".started")
+    if outcome is not None:
+        outcome = Path(outcome)
+        spec = spec or {}
+        schedule = Schedule(id=schedule_id, challenge=spec["challenge"], cron="* * * * *",
+                            owner=settings.user, allocation=spec.get("allocation"),
+                            parameters=spec.get("parameters") or {}, created=slot)  # fmt: skip
+        marker = outcome.with_suffix(".started")
+        record: dict[str, Any] = {"schedule": schedule_id, "slot": slot.isoformat()}
+
+        def update(**changes: Any) -> dict[str, Any]:
+            record.update(changes)
+            write_json_atomic(outcome, record)
+            return record
+    else:
+        schedule = ScheduleBook(settings).get(schedule_id)
+        marker = journal.path(schedule_id, slot).with_suffix(".started")
+
+        def update(**changes: Any) -> dict[str, Any]:
+            return journal.update(schedule_id, slot, **changes)
+
     try:
         os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     except FileExistsError:
         return {"schedule": schedule_id, "slot": slot.isoformat(), "status": "already-started"}
-    journal.update(schedule_id, slot, status="running", started_at=_utcnow().isoformat())
+    update(status="running", started_at=_utcnow().isoformat())
     try:
         result = run(
             schedule.challenge,
@@ -257,36 +555,22 @@ def fire(schedule_id: str, slot_text: str, settings: Settings | None = None) -> 
             settings=settings,
         )
     except RunFailedError as exc:
-        entry = journal.update(
-            schedule_id,
-            slot,
+        entry = update(
             status="failed",
             run_id=exc.run_id,
             error={"cell": exc.cell, "ename": exc.ename, "evalue": exc.evalue},
             ended_at=_utcnow().isoformat(),
         )
     except GenesisError as exc:
-        entry = journal.update(
-            schedule_id, slot, status="failed", error={"ename": type(exc).__name__,
-            "evalue": str(exc)}, ended_at=_utcnow().isoformat()
-        )  # fmt: skip
+        entry = update(status="failed", error={"ename": type(exc).__name__, "evalue": str(exc)},
+                       ended_at=_utcnow().isoformat())  # fmt: skip
     else:
-        return journal.update(
-            schedule_id,
-            slot,
+        return update(
             status="completed",
             run_id=result.run_id,
             metrics=result.metrics,
             ended_at=_utcnow().isoformat(),
         )
-    try:
-        sent = notify_owner(
-            schedule.owner,
-            f"[genesis-lab] scheduled run of {schedule.challenge} failed",
-            entry,
-            target=schedule.notify,
-            settings=settings,
-        )
-    except GenesisError as exc:  # the run is recorded; a notice that cannot be sent is noted
-        return journal.update(schedule_id, slot, notified=[], notify_error=str(exc))
-    return journal.update(schedule_id, slot, notified=sent)
+    if outcome is not None:
+        return entry  # the scheduler notifies: it has the site's notification settings
+    return _notify(schedule, entry, settings, update)

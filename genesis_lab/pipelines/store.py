@@ -2,6 +2,13 @@
 
 A run is written into a hidden ``.tmp-<run-id>`` folder and renamed into place as the last step,
 so a folder without a leading dot is always a complete record (completed or failed), never partial.
+
+One store per site, shared by every Unix account: the root folder belongs to root (0755) and each
+challenge's folder is sticky and writable by all (1777, like ``/tmp``; made by
+:func:`prepare_site_store`, which the hub-managed scheduler runs as root), so each run folder
+belongs to the account that ran it and nobody can remove or replace another's. Run folders are
+0755 (``pipelines.results_readable: site``, the default) or 0700 (``owner``: only the owner and
+root read them). Cache keys are kept per account (``.keys/<uid>/``).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +26,7 @@ from typing import Any
 from genesis_lab.errors import PipelineError
 from genesis_lab.fileio import atomic_write_text
 
-__all__ = ["ResultsStore", "RunRecord", "write_json_atomic"]
+__all__ = ["ResultsStore", "RunRecord", "prepare_site_store", "write_json_atomic"]
 
 STATUS_FILE = "status.json"
 NOTEBOOK_FILE = "notebook.ipynb"
@@ -103,6 +111,49 @@ def _alive(pid: int) -> bool:
     return True
 
 
+SHARED_MODE = 0o1777
+
+
+def prepare_site_store(root: Path, challenges: list[str]) -> list[Path]:
+    """As root: ``root`` 0755 and one sticky, world-writable folder per challenge (made or fixed).
+
+    Returns the folders it made or changed. Without root it changes nothing.
+
+    >>> prepare_site_store(Path("/tmp/gl-doc-store"), ["demo"]) if os.geteuid() else []
+    []
+    """
+    if os.geteuid() != 0:
+        return []
+    root = Path(root)
+    changed = []
+    if not root.is_dir():
+        root.mkdir(parents=True, mode=0o755)
+        changed.append(root)
+    for name in challenges:
+        folder = root / name
+        try:
+            st = folder.lstat()
+        except FileNotFoundError:
+            folder.mkdir()
+            st = folder.lstat()
+        if not stat.S_ISDIR(st.st_mode):
+            continue  # never follow or replace what is there: readers skip it
+        if st.st_uid != 0 or stat.S_IMODE(st.st_mode) != SHARED_MODE:
+            os.chown(folder, 0, 0, follow_symlinks=False)
+            os.chmod(folder, SHARED_MODE)
+            changed.append(folder)
+    return changed
+
+
+def _unwritable(folder: Path, exc: OSError) -> PipelineError:
+    return PipelineError(
+        f"Cannot write run results into {folder} ({exc.strerror}). The site's results store "
+        f"needs one folder per challenge that every account may add to: as root, run "
+        f"`chmod 1777 {folder}` (the hub-managed scheduler does this for every challenge at "
+        "start), or set GENESIS_RESULTS_ROOT to a folder you can write."
+    )
+
+
 class ResultsStore:
     """Runs of every challenge under ``root``.
 
@@ -112,11 +163,15 @@ class ResultsStore:
     []
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, readable: str = "site"):
         self.root = Path(root)
+        self.run_mode = 0o700 if readable == "owner" else 0o755
 
     def folder(self, challenge: str) -> Path:
         return self.root / challenge
+
+    def _keys(self, challenge: str) -> Path:
+        return self.folder(challenge) / ".keys" / str(os.getuid())
 
     @staticmethod
     def new_run_id(key: str) -> str:
@@ -127,11 +182,17 @@ class ResultsStore:
     def begin(self, challenge: str, run_id: str) -> Path:
         """Create the hidden working folder of a run (and clear those of dead runners)."""
         folder = self.folder(challenge)
-        folder.mkdir(parents=True, exist_ok=True)
-        self._clear_stale(folder)
-        work = folder / f".tmp-{run_id}"
-        work.mkdir()
-        (work / ".pid").write_text(str(os.getpid()))
+        try:
+            if not folder.is_dir():
+                folder.mkdir(parents=True)
+                if self.root.stat().st_mode & stat.S_ISVTX:
+                    os.chmod(folder, SHARED_MODE)  # a shared store: others add their runs too
+            self._clear_stale(folder)
+            work = folder / f".tmp-{run_id}"
+            work.mkdir(mode=0o700)
+            (work / ".pid").write_text(str(os.getpid()))
+        except PermissionError as exc:
+            raise _unwritable(folder, exc) from None
         return work
 
     def _clear_stale(self, folder: Path) -> None:
@@ -142,19 +203,27 @@ class ResultsStore:
                 pid = 0
             if pid and _alive(pid):
                 continue
-            shutil.rmtree(work, ignore_errors=True)
+            if work.lstat().st_uid == os.getuid():  # another account's leftovers are theirs
+                shutil.rmtree(work, ignore_errors=True)
 
     def commit(self, work: Path, status: dict[str, Any]) -> RunRecord:
         """Write ``status.json`` last, then rename the working folder into place (atomic)."""
         (work / ".pid").unlink(missing_ok=True)
         write_json_atomic(work / STATUS_FILE, status)
+        os.chmod(work, self.run_mode)
         final = work.parent / work.name.removeprefix(".tmp-")
         os.rename(work, final)
         record = RunRecord(final, status)
         if status["status"] == "completed":
-            keys = work.parent / ".keys"
-            keys.mkdir(exist_ok=True)
-            write_json_atomic(keys / status["cache_key"], {"run_id": final.name})
+            keys = self._keys(record.challenge)
+            try:
+                if not keys.parent.is_dir():
+                    keys.parent.mkdir()
+                    os.chmod(keys.parent, SHARED_MODE)
+                keys.mkdir(mode=0o755, exist_ok=True)
+                write_json_atomic(keys / status["cache_key"], {"run_id": final.name})
+            except PermissionError:
+                pass  # the run is stored; only the cache shortcut to it is missing
         return record
 
     def load(self, path: Path) -> RunRecord | None:
@@ -170,7 +239,7 @@ class ResultsStore:
     def lookup(self, challenge: str, key: str) -> RunRecord | None:
         """The completed run with cache key ``key``, if one is stored."""
         try:
-            run_id = json.loads((self.folder(challenge) / ".keys" / key).read_text())["run_id"]
+            run_id = json.loads((self._keys(challenge) / key).read_text())["run_id"]
         except (OSError, ValueError, KeyError):
             return None
         record = self.load(self.folder(challenge) / run_id)
