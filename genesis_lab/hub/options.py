@@ -221,7 +221,7 @@ def _allocation_details(a: Any, selected: bool, balance: str, spent: bool) -> st
         )
         if _limit(a, attr)
     )
-    description = str(getattr(a, "description", "") or "").strip()
+    description = " ".join(str(getattr(a, "description", "") or "").split())
     about = f'<p class="mb-1">{esc(description)}</p>' if description else ""
     tone = "text-danger" if spent else "text-body"
     return f"""
@@ -229,10 +229,10 @@ def _allocation_details(a: Any, selected: bool, balance: str, spent: bool) -> st
          data-allocation="{esc(str(a.id))}"{"" if selected else " hidden"}>
       {about}
       <dl class="genesis-facts row mb-0 small">
-        <dt class="col-sm-3">Runs on</dt><dd class="col-sm-9 mb-1">{runs_on}</dd>
-        <dt class="col-sm-3">Per job</dt><dd class="col-sm-9 mb-1">{limits}</dd>
-        <dt class="col-sm-3">Balance</dt>
-        <dd class="col-sm-9 mb-0 genesis-balance {tone}">{esc(balance)}</dd>
+        <dt class="col-sm-2">Runs on</dt><dd class="col-sm-10 mb-1">{runs_on}</dd>
+        <dt class="col-sm-2">Per job</dt><dd class="col-sm-10 mb-1">{limits}</dd>
+        <dt class="col-sm-2">Balance</dt>
+        <dd class="col-sm-10 mb-0 genesis-balance {tone}">{esc(balance)}</dd>
       </dl>
     </div>"""
 
