@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from genesis_lab.errors import (
     AccessDeniedError,
+    CampaignError,
     ChallengeNotFoundError,
     GenesisError,
     ParameterError,
@@ -142,7 +143,7 @@ def explain(
             allowed=", ".join(exc.allowed),
             fix="use simulator_describe to see the outputs",
         )
-    if isinstance(exc, ParameterError):
+    if isinstance(exc, ParameterError | CampaignError):
         return ToolError(
             param_field,
             str(exc),

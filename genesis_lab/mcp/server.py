@@ -76,17 +76,17 @@ def _client_name(ctx: ServerRequestContext[Any], context: AgentContext) -> str:
 
 def _can_elicit(ctx: ServerRequestContext[Any]) -> bool:
     caps = ctx.session.client_capabilities
-    return bool(caps is not None and caps.elicitation is not None and ctx.session.can_send_request)
+    return bool(caps is not None and caps.elicitation is not None)
 
 
 def _text(result: dict[str, Any]) -> str:
     return json.dumps(result, default=str)
 
 
-async def _ask_user(
-    ctx: ServerRequestContext[Any], toolbox: Toolbox, tool: str, held: dict[str, Any]
-) -> dict[str, Any]:
-    """Ask the user through the client (MCP elicitation) to approve a held call."""
+_APPROVAL_KEY = "genesis-approve"
+
+
+def _approval_request(tool: str, held: dict[str, Any]) -> types.ElicitRequestFormParams:
     schema = {
         "type": "object",
         "required": ["approve"],
@@ -98,25 +98,67 @@ async def _ask_user(
             }
         },
     }
-    try:
-        answer = await ctx.session.elicit_form(
-            f"The agent asks to run {tool}, which is over this allocation's agent limits "
-            f"({held.get('reason', '')}). Approve it?",
-            schema,  # type: ignore[arg-type]
-            related_request_id=ctx.request_id,
-        )
-    except Exception as exc:  # the client could not ask: the call stays held
-        log.info("elicitation for %s failed: %s", held["handle"], exc)
-        return held
+    return types.ElicitRequestFormParams(
+        message=f"The agent asks to run {tool}, which is over this allocation's agent limits "
+        f"({held.get('reason', '')}). Approve it?",
+        requested_schema=schema,  # type: ignore[arg-type]
+    )
+
+
+async def _settle(toolbox: Toolbox, held: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """Approve or reject a held call by the user's answer; a dismissed question leaves it held."""
     gate = toolbox.context.gate
     rid = held["request_id"]
-    if answer.action == "accept" and (answer.content or {}).get("approve") is True:
+    content = getattr(answer, "content", None) or {}
+    action = getattr(answer, "action", "cancel")
+    if action == "accept" and content.get("approve") is True:
         await anyio.to_thread.run_sync(functools.partial(gate.approve, rid, by="elicitation"))
-    elif answer.action in ("accept", "decline"):
+    elif action in ("accept", "decline"):
         await anyio.to_thread.run_sync(functools.partial(gate.reject, rid, by="elicitation"))
     else:
         return held
     return await anyio.to_thread.run_sync(toolbox.call, "job_status", {"handle": held["handle"]})
+
+
+async def _ask_user(
+    ctx: ServerRequestContext[Any], toolbox: Toolbox, tool: str, held: dict[str, Any]
+) -> dict[str, Any] | types.InputRequiredResult:
+    """Ask the user through the client (MCP elicitation) to approve a held call: a request on
+    the back-channel where there is one (handshake era), else an input-required result the
+    client answers by calling again (2026-07-28)."""
+    request = _approval_request(tool, held)
+    if not ctx.session.can_send_request:
+        return types.InputRequiredResult(
+            input_requests={_APPROVAL_KEY: types.ElicitRequest(params=request)},
+            request_state=held["handle"],
+        )
+    try:
+        answer = await ctx.session.elicit_form(
+            request.message, request.requested_schema, related_request_id=ctx.request_id
+        )
+    except Exception as exc:  # the client could not ask: the call stays held
+        log.info("elicitation for %s failed: %s", held["handle"], exc)
+        return held
+    return await _settle(toolbox, held, answer)
+
+
+async def _answered(
+    toolbox: Toolbox, tool: str, params: types.CallToolRequestParams
+) -> dict[str, Any] | None:
+    """The held call a retry with the user's answer is about (2026-07-28), settled."""
+    handle = params.request_state
+    answer = (params.input_responses or {}).get(_APPROVAL_KEY)
+    if not handle or answer is None:
+        return None
+    job = toolbox.jobs.store.get(handle) if handle.replace("-", "").isalnum() else None
+    if job is None or job["tool"] != tool or job["state"] != "pending-approval":
+        raise ToolError(
+            "request_state",
+            f"{handle!r} is not a call of {tool} held for approval",
+            fix="call the tool again without input responses",
+        )
+    held = toolbox.jobs.status(handle)
+    return await _settle(toolbox, held, answer)
 
 
 def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Server[Any]:
@@ -148,7 +190,7 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         name, arguments = params.name, params.arguments or {}
         client = _client_name(ctx, context)
 
@@ -159,9 +201,15 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
                 log.debug("progress not sent: %s", exc)
 
         try:
-            result = await anyio.to_thread.run_sync(toolbox.call, name, arguments, notify)
+            result = await _answered(toolbox, name, params)
+            if result is None:
+                result = await anyio.to_thread.run_sync(toolbox.call, name, arguments, notify)
             if result.get("state") == "pending-approval" and _can_elicit(ctx):
-                result = await _ask_user(ctx, toolbox, name, result)
+                asked = await _ask_user(ctx, toolbox, name, result)
+                if isinstance(asked, types.InputRequiredResult):
+                    await record(name, arguments, "success", client, "asked the user")
+                    return asked
+                result = asked
         except ToolError as exc:
             await record(name, arguments, "denied", client, exc.text())
             return types.CallToolResult(
