@@ -10,10 +10,12 @@ import asyncio
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
+from jupyterhub.utils import maybe_future
 from tornado import web
 from traitlets import Bool, Dict, HasTraits, Unicode, default
 
@@ -211,6 +213,8 @@ class AllocationSpawnerMixin(HasTraits):
                 self._active_label = None
 
     _genesis_charge: dict[str, Any] | None = None
+    _genesis_ended_job: str = ""
+    _genesis_charged_job: str = ""
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()  # type: ignore[misc]
@@ -223,27 +227,57 @@ class AllocationSpawnerMixin(HasTraits):
         self._genesis_charge = state.get("genesis_charge") or self._genesis_charge
 
     def clear_state(self) -> None:
+        # batchspawner's poll clears the job id of a session found ended before JupyterHub runs
+        # the post-stop hook: keep it for the charge
+        self._genesis_ended_job = str(getattr(self, "job_id", "") or self._genesis_ended_job)
         super().clear_state()  # type: ignore[misc]
-        self._genesis_charge = None
 
-    def charge_session(self, end: float | None = None) -> Any:
-        """Charge the session that just ended to the site ledger: the cores it asked for from
-        its start to now (``session-lifetime``), as the batch system charges allocated cores.
+    async def _job_usage(self, job_id: str) -> tuple[int, float, float] | None:
+        """(cores, start, end) of a batch job from the scheduler's own record of it."""
+        from genesis_lab.hub import queue
+
+        code, out, _ = await queue.run_argv(["scontrol", "show", "job", "-o", job_id], 30)
+        fields = dict(p.split("=", 1) for p in out.split() if "=" in p) if code == 0 else {}
+        try:
+            start = datetime.fromisoformat(fields["StartTime"]).timestamp()
+            end_text = fields.get("EndTime", "")
+            end = datetime.fromisoformat(end_text).timestamp() if end_text[:1].isdigit() else None
+            return int(fields["NumCPUs"]), start, min(end or time.time(), time.time())
+        except (KeyError, ValueError):
+            return None
+
+    async def charge_session(self) -> Any:
+        """Charge the session that just ended to the site ledger. A batch job is charged from
+        the scheduler's record of it (``scontrol``: cores allocated from start to end); a local
+        session, the cores it asked for from its start to now: both what the allocation held.
 
         The hub appends directly: it is root (or, in a trial, the service's own account), and it
         is the one that saw the session start and end; no session account can write the file.
         """
-        charge, self._genesis_charge = self._genesis_charge, None
-        if not charge:
-            return None
         from genesis_lab.compute.ledger import UsageRecord, get_ledger
 
-        now = time.time() if end is None else end
+        charge, self._genesis_charge = self._genesis_charge, None
+        job_id = str(getattr(self, "job_id", "") or self._genesis_ended_job)
+        self._genesis_ended_job = ""
+        if job_id and job_id == self._genesis_charged_job:
+            return None  # clear_state kept the id of a job already charged
+        self._genesis_charged_job = job_id
+        allocation = (charge or {}).get("allocation") or (self.user_options or {}).get("allocation")
+        now = time.time()
+        found = await self._job_usage(job_id) if job_id else None
+        if found is not None:
+            cores, start, end = found
+            ref, source = job_id, "job-lifetime"
+        elif charge:
+            cores, start, end = int(charge["cores"]), min(float(charge["start"]), now), now
+            ref, source = job_id or f"{self.user.name}:{start:.0f}", "session-lifetime"
+        else:
+            return None
+        if not allocation:
+            return None
         rec = UsageRecord.from_times(
-            allocation=str(charge["allocation"]), user=self.user.name, kind="session",
-            ref=str(getattr(self, "job_id", "") or f"{self.user.name}:{charge['start']:.0f}"),
-            cores=int(charge["cores"]), start=min(float(charge["start"]), now), end=now,
-            source="session-lifetime",
+            allocation=str(allocation), user=self.user.name, kind="session", ref=ref,
+            cores=cores, start=start, end=max(end, start), source=source,  # type: ignore[arg-type]
         )  # fmt: skip
         try:
             return get_ledger().record(rec)
@@ -252,10 +286,10 @@ class AllocationSpawnerMixin(HasTraits):
                            self.user.name, rec.core_hours, exc)  # fmt: skip
             return None
 
-    def run_post_stop_hook(self) -> Any:
-        # JupyterHub calls this after every end of a session, stopped or found dead by poll
-        self.charge_session()
-        return super().run_post_stop_hook()  # type: ignore[misc]
+    async def run_post_stop_hook(self) -> Any:  # type: ignore[override]
+        # JupyterHub awaits this after every end of a session, stopped or found ended by poll
+        await self.charge_session()
+        return await maybe_future(super().run_post_stop_hook())  # type: ignore[misc]
 
 
 def private_tmp(home: Path) -> str:

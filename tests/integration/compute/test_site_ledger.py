@@ -1,0 +1,199 @@
+"""One site ledger on a real SLURM with real Unix users: two users' sessions and dask workers
+charged by the hub and the genesis service, the admin's ``alloc usage`` shows both, and a spent
+budget refuses the next cluster and the next session.
+
+The reference is SLURM's own job records (``scontrol show job``: NumCPUs, StartTime, EndTime,
+kept a few minutes after a job ends): the test SLURM has no slurmdbd, so there is no ``sacct``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pwd
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from fixtures.hub import _execute, run_async
+from realparts import is_root, require
+
+pytestmark = [pytest.mark.hub, pytest.mark.slurm, pytest.mark.slow, pytest.mark.timeout(420)]
+
+ALLOCATION = "ledger-slurm"  # in tests/fixtures/hub.py, members glled-ann and glled-bob
+START_CLUSTER = """
+import time
+from distributed import Client
+from genesis_lab.compute import cluster
+c = cluster(jobs=1, cores=1, memory="1GB")
+client = Client(c)
+client.wait_for_workers(1, timeout=90)
+print("SUM", client.submit(sum, [1, 2]).result())
+print("JOBS", ",".join(str(j.job_id) for j in c.workers.values()))
+"""
+CLOSE_CLUSTER = "client.close(); c.close(); print('CLOSED')"
+AGAIN = """
+from genesis_lab.errors import AllocationError
+try:
+    cluster(jobs=1, cores=1, memory="1GB")
+except AllocationError as exc:
+    print("REFUSED", exc)
+"""
+
+
+def unix_user(name: str) -> str:
+    require(is_root(), "root", "SLURM sessions run as Unix users: run the tests as root")
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True)
+    return name
+
+
+def start_kernel(hub, name: str) -> str:
+    r = requests.post(f"{hub.url}/user/{name}/api/kernels", json={"name": "python3"},
+                      headers={"Authorization": f"token {hub.user_token(name)}"}, timeout=60)  # fmt: skip
+    r.raise_for_status()
+    return r.json()["id"]
+
+
+def run(hub, name: str, kernel: str, code: str, timeout: float = 150) -> str:
+    return run_async(_execute, hub.url, name, kernel, hub.user_token(name), code, timeout)
+
+
+def job_ids(out: str) -> list[str]:
+    line = next(x for x in out.splitlines() if x.startswith("JOBS "))
+    return line.split()[1].split(",")
+
+
+def job_record(slurm, job_id: str) -> dict[str, str]:
+    out = slurm.run("scontrol", "show", "job", "-o", job_id)
+    return dict(part.split("=", 1) for part in out.split() if "=" in part)
+
+
+def slurm_core_hours(slurm, job_id: str) -> float:
+    rec = job_record(slurm, job_id)
+    start = dt.datetime.fromisoformat(rec["StartTime"]).timestamp()
+    end = dt.datetime.fromisoformat(rec["EndTime"]).timestamp()
+    return int(rec["NumCPUs"]) * (end - start) / 3600
+
+
+def ledger(hub) -> list[dict]:
+    path = hub.base / "home" / "state" / "service" / "ledger" / "usage.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def wait_for(what: str, cond, timeout: float = 60, detail=lambda: ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = cond()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"never happened: {what}\n{detail()}")
+
+
+def alloc_usage(hub, token: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "JUPYTERHUB_"))}
+    env.update({"GENESIS_SITE_FILE": str(hub.site_file), "GENESIS_HOME": str(hub.base / "home"),
+                "GENESIS_SERVICE_URL": f"{hub.url}/services/genesis/",
+                "JUPYTERHUB_API_TOKEN": token})  # fmt: skip
+    genesis = Path(sys.executable).parent / "genesis-lab"
+    out = subprocess.run([str(genesis), "alloc", "usage", ALLOCATION, "--json"], env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slurm_hub, slurm):
+    hub = slurm_hub
+    ann, bob = (hub.new_user(unix_user(n)) for n in ("glled-ann", "glled-bob"))
+    request = {"allocation": ALLOCATION, "cores": "1", "memory": "1GB"}
+    for name in (ann, bob):
+        r = hub.spawn(name, request)
+        assert r.status_code in (201, 202), r.text + hub.log()[-3000:]
+    for name in (ann, bob):
+        hub.wait_ready(name, timeout=120)
+    sessions = {name: slurm.squeue(name=f"genesis-session-{name}")[0]["id"] for name in (ann, bob)}
+
+    # ann closes her cluster; bob leaves his running and his session is stopped under it
+    k_ann, k_bob = start_kernel(hub, ann), start_kernel(hub, bob)
+    out = run(hub, ann, k_ann, START_CLUSTER + CLOSE_CLUSTER)
+    assert "SUM 3" in out and "CLOSED" in out, out
+    workers = {ann: job_ids(out)}
+    out = run(hub, bob, k_bob, START_CLUSTER)
+    workers[bob] = job_ids(out)
+    assert slurm.squeue(states="RUNNING") and workers[bob][0] in {
+        j["id"] for j in slurm.squeue(states="RUNNING")}  # fmt: skip
+    hub.stop_server(bob)
+    assert slurm.wait_no_jobs(name=f"genesis-session-{bob}", timeout=30) == []
+
+    def charged(name: str, kind: str, ref: str) -> list[dict]:
+        return [r for r in ledger(hub)
+                if (r["user"], r["kind"], r["ref"]) == (name, kind, ref)]  # fmt: skip
+
+    for name in (ann, bob):
+        wait_for(f"{name}'s worker job charged",
+                 lambda n=name: charged(n, "cluster", workers[n][0]), 30)  # fmt: skip
+    wait_for("bob's session charged", lambda: charged(bob, "session", sessions[bob]), 30,
+             lambda: f"{ledger(hub)}\n{hub.log()[-6000:]}")
+    wait_for("bob's worker job cancelled with his session",
+             lambda: workers[bob][0] not in {j["id"] for j in slurm.squeue()}, 30)  # fmt: skip
+
+    # the admin (hub token) sees both users; ann sees only herself, and the balance
+    admin = alloc_usage(hub, hub.ensure_admin_token())
+    rows = {r["user"]: r["core_hours"] for r in admin["by_user"]}
+    assert set(rows) == {ann, bob}
+    for name in (ann, bob):
+        assert rows[name] == pytest.approx(
+            sum(r["core_hours"] for r in ledger(hub) if r["user"] == name), abs=1e-6
+        )
+    mine = alloc_usage(hub, hub.user_token(ann))
+    assert [r["user"] for r in mine["by_user"]] == [ann]
+    assert mine["allocations"][0]["remaining_core_hours"] is None  # no budget yet
+
+    # the budget: just above what is used now; one more short cluster of ann's spends it
+    used = sum(r["core_hours"] for r in ledger(hub) if r["allocation"] == ALLOCATION)
+    site = yaml.safe_load(hub.site_file.read_text())
+    budget = round(used + 0.0005, 6)  # 1.8 core-seconds more
+    for a in site["allocations"]:
+        if a["id"] == ALLOCATION:
+            a["budget_core_hours"] = budget
+    hub.site_file.write_text(yaml.safe_dump(site, sort_keys=False))
+    hub.restart()  # settings are read at start; ann's session job goes on
+    wait_for("the service back", lambda: requests.get(
+        f"{hub.url}/services/genesis/api/usage", timeout=10,
+        headers={"Authorization": f"token {hub.ensure_admin_token()}"}).status_code == 200)  # fmt: skip
+    k_ann = start_kernel(hub, ann)  # a fresh kernel reads the new budget
+    out = run(hub, ann, k_ann, START_CLUSTER + "time.sleep(3)\n" + CLOSE_CLUSTER + AGAIN)
+    assert "CLOSED" in out, out
+    workers[ann] += job_ids(out)
+    refusal = next(x for x in out.splitlines() if x.startswith("REFUSED"))
+    assert f"budget of allocation '{ALLOCATION}' is spent" in refusal, out
+    assert f"of {budget:g} core-hours" in refusal
+    hub.stop_server(ann)
+    wait_for("ann's session charged", lambda: charged(ann, "session", sessions[ann]), 30)
+    r = hub.spawn(bob, request)
+    assert r.status_code == 403, r.text
+    assert f"budget of allocation '{ALLOCATION}' is spent" in r.text
+
+    # the ledger beside SLURM's own job records
+    report = []
+    for name in (ann, bob):
+        for kind, jobs in (("session", [sessions[name]]), ("cluster", workers[name])):
+            for job in jobs:
+                mine_ch = sum(r["core_hours"] for r in charged(name, kind, job))
+                ref_ch = slurm_core_hours(slurm, job)
+                report.append((name, kind, job, mine_ch, ref_ch))
+                assert mine_ch > 0
+                assert abs(mine_ch - ref_ch) <= max(0.35 * ref_ch, 3 / 3600), report
+    print("\nuser kind job ledger-core-h slurm-core-h")
+    for row in report:
+        print(" ".join(map(str, row[:3])), f"{row[3]:.6f} {row[4]:.6f}")
