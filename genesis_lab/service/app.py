@@ -13,6 +13,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
 
 from genesis_lab.service.auth import make_hub_auth
+from genesis_lab.service.courses import COURSE_HANDLERS
 from genesis_lab.service.handlers import HANDLERS, NotFoundHandler
 from genesis_lab.service.state import ServiceState
 from genesis_lab.service.usage import USAGE_HANDLERS
@@ -38,7 +39,7 @@ def make_app(settings: Settings | None = None, *, hub_auth: Any = None) -> web.A
     prefix = state.prefix
     routes: list[Any] = [
         (prefix + pattern, handler, {"state": state})
-        for pattern, handler in [*HANDLERS, *USAGE_HANDLERS]
+        for pattern, handler in [*HANDLERS, *USAGE_HANDLERS, *COURSE_HANDLERS]
     ]
     routes.append((prefix + "oauth_callback", HubOAuthCallbackHandler))
     return web.Application(

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.errors import CourseError
 from genesis_lab.training.results import record_result
 
 __all__ = [
@@ -285,6 +286,8 @@ class Workbook:
         self.exercises = list(exercises)
         self.folder = folder
         self.passed: dict[str, bool] = {}
+        self.not_recorded: str | None = None
+        """Why an outcome could not be recorded (None while every one was)."""
 
     @contextlib.contextmanager
     def exercise(self, exercise_id: str) -> Iterator[None]:
@@ -303,12 +306,25 @@ class Workbook:
 
     def _record(self, exercise_id: str, passed: bool, message: str) -> None:
         self.passed[exercise_id] = passed
-        record_result(self.notebook, exercise_id, passed, message, folder=self.folder)
+        try:
+            record_result(self.notebook, exercise_id, passed, message, folder=self.folder)
+        except CourseError as exc:
+            self.not_recorded = str(exc)
+            print(f"! {exercise_id}: not recorded: {exc}")
 
     def summary(self) -> str:
-        """One line: how many exercises passed, and which are left."""
+        """One line: how many exercises passed, and which are left; or that they were not
+        recorded, and why.
+
+        >>> book = Workbook("demo", ["one"])
+        >>> book.passed, book.not_recorded = {"one": True}, "the service answered 403"
+        >>> book.summary()
+        '1/1 exercises pass, but not recorded: the service answered 403'
+        """
         names = self.exercises or list(self.passed)
         done = [e for e in names if self.passed.get(e)]
         left = [e for e in names if not self.passed.get(e)]
+        if self.not_recorded:
+            return f"{len(done)}/{len(names)} exercises pass, but not recorded: {self.not_recorded}"
         tail = f"; still to do: {', '.join(left)}" if left else " — well done!"
         return f"{len(done)}/{len(names)} exercises pass{tail}"

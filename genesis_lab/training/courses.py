@@ -1,8 +1,12 @@
 """Courses: a hub group plus a set of notebooks, enrolled learners and per-course storage.
 
-Definitions live in ``state_dir/courses/<name>.yaml``. Storage (``course_storage_root/<name>/``)
-is mode 2770 with the course's group; each learner has a 0700 folder of their own, so no
-world-writable exchange folder exists and learners cannot read each other's work.
+Definitions live in ``state_dir/courses/<name>.yaml`` (0644: the genesis service reads who the
+learners and educators are). Storage (``course_storage_root/<name>/assigned``) holds the assigned
+notebooks, copied into each learner's home by the hub at their next session. Learners' results go
+through the genesis service into its own folder (:mod:`genesis_lab.training.results`): the
+service takes the learner from the caller's token, so nobody records for another learner, and
+only the learner, the course's educators and admins read them. Nothing here depends on the
+session's Unix account or groups.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from genesis_lab.errors import AllocationError, CourseError
 from genesis_lab.fileio import atomic_path, atomic_write_text
-from genesis_lab.training.results import MARKER, read_results, write_json_atomic
+from genesis_lab.training.results import (
+    MARKER,
+    course_results_root,
+    read_results,
+    write_json_atomic,
+)
 
 __all__ = [
     "Course",
@@ -107,8 +116,8 @@ def storage_dir(course: Course) -> Path:
 
 
 def learner_dir(course: Course, user: str) -> Path:
-    """The learner's private folder of ``course`` (their exercise results)."""
-    return storage_dir(course) / "learners" / user
+    """The learner's results folder of ``course``, in the genesis service's own folder."""
+    return course_results_root() / course.name / user
 
 
 @contextlib.contextmanager
@@ -125,7 +134,9 @@ def _path(name: str) -> Path:
 
 
 def _save(course: Course) -> None:
-    atomic_write_text(_path(course.name), yaml.safe_dump(course.model_dump(), sort_keys=False))
+    atomic_write_text(
+        _path(course.name), yaml.safe_dump(course.model_dump(), sort_keys=False), mode=0o644
+    )
 
 
 def get_course(name: str) -> Course:
@@ -172,12 +183,21 @@ def _group_id(course: Course) -> int:
         ) from None
 
 
-def _hub(method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> Any:
-    """Call the hub REST API when one is configured; ``None`` when there is no hub."""
+def _hub(
+    method: str, path: str, body: Any = None, *, missing_ok: bool = False, required: bool = False
+) -> Any:
+    """Call the hub REST API when one is configured; ``None`` when there is no hub (unless
+    ``required``: then :class:`CourseError` says how to name it)."""
     from genesis_lab.access.hubapi import HubAPIError, HubClient
 
     s = _settings()
     if not (s.hub_api_url and s.hub_api_token):
+        if required:
+            raise CourseError(
+                "A course needs its hub group, and no hub is named: set JUPYTERHUB_API_URL "
+                "(the hub's API, e.g. http://127.0.0.1:8081/hub/api) and JUPYTERHUB_API_TOKEN "
+                "(an admin's token, from /hub/token) and run `genesis-lab course create` again."
+            )
         return None
     try:
         return HubClient(s.hub_api_url, s.hub_api_token).call(method, path, body)
@@ -186,6 +206,11 @@ def _hub(method: str, path: str, body: Any = None, *, missing_ok: bool = False) 
             return {}
         if exc.status == 404 and missing_ok:
             return None
+        if exc.status is None:
+            raise CourseError(
+                f"{exc} Start the hub (`genesis-lab up`) or fix JUPYTERHUB_API_URL, then run "
+                "the command again."
+            ) from None
         raise CourseError(str(exc)) from None
 
 
@@ -231,13 +256,13 @@ def create_course(
     with _locked(name):
         if _path(name).exists():
             raise CourseError(f"A course named {name!r} exists already.")
+        _hub("POST", f"/groups/{urllib.parse.quote(course.group)}", required=True)
         if unix_group:
             try:
                 grp.getgrnam(course.group)
             except KeyError:
                 _run(["groupadd", course.group])
         _make_storage(course)
-        _hub("POST", f"/groups/{urllib.parse.quote(course.group)}")
         _save(course)
     return course
 
@@ -247,7 +272,7 @@ def _make_storage(course: Course) -> None:
     root.mkdir(parents=True, exist_ok=True)
     gid = _group_id(course)
     top = storage_dir(course)
-    for folder, mode in ((top, 0o2770), (top / "assigned", 0o2750), (top / "learners", 0o2750)):
+    for folder, mode in ((top, 0o2750), (top / "assigned", 0o2750)):
         folder.mkdir(exist_ok=True)
         if course.unix_group:
             os.chown(folder, 0, gid)
@@ -271,24 +296,19 @@ def _home_owner(user: str, home: Path) -> tuple[int, int] | None:
 
 
 def enroll(name: str, users: Sequence[str]) -> Course:
-    """Enroll ``users`` in course ``name``: group membership and a private 0700 folder each."""
+    """Enroll ``users`` (hub user names) in course ``name``: the definition and the hub group,
+    and the Unix group for a course made with one."""
     bad = [u for u in users if not _USER.match(u)]
     if bad:
         raise CourseError(f"{bad[0]!r} is not a valid user name (lowercase letters, digits, _-.)")
     with _locked(name):
         course = get_course(name)
-        gid = _group_id(course)
+        _group_id(course)  # a course's Unix group must exist before anyone joins it
         for user in users:
             if course.unix_group:
                 if _learner_ids(user) is None:
                     raise CourseError(f"User {user!r} has no Unix account on this machine.")
                 _run(["gpasswd", "-a", user, course.group])
-            folder = learner_dir(course, user)
-            folder.mkdir(parents=True, exist_ok=True)
-            ids = _learner_ids(user) if os.geteuid() == 0 else None
-            if ids is not None:
-                os.chown(folder, ids[0], gid)
-            os.chmod(folder, 0o700)
             if user not in course.learners:
                 course.learners.append(user)
         for user in users:  # vetted users who never logged in have no hub user yet
@@ -355,11 +375,8 @@ def deliver_assignments(user: str, home: Path | str) -> list[Path]:
                 own(f)
         os.chmod(base, 0o700)
         os.chmod(folder, 0o700)
-        results = learner_dir(course, user)
-        if not results.is_dir():
-            raise CourseError(f"{user!r} has no folder in course {course.name!r}; enroll again.")
         marker = folder / MARKER
-        write_json_atomic(marker, {"course": course.name, "results_dir": str(results)}, 0o600)
+        write_json_atomic(marker, {"course": course.name}, 0o600)
         own(marker)
         for nb in course.notebooks:
             source = storage_dir(course) / "assigned" / nb
@@ -414,24 +431,54 @@ def check_course_cap(course: Course | str, user: str) -> None:
         )
 
 
+def _learner_results(course: Course) -> dict[str, dict[str, Any]]:
+    """``{learner: {notebook: results}}``: read in the service's folder (as root or the service's
+    account), else asked of the service with this process's (an educator's) token."""
+    root = course_results_root() / course.name
+    try:
+        return {
+            learner: {
+                nb.removesuffix(".ipynb"): read_results(
+                    root / learner / f"{nb.removesuffix('.ipynb')}.json"
+                )
+                for nb in course.notebooks
+            }
+            for learner in course.learners
+        }
+    except PermissionError:
+        pass
+    from genesis_lab.catalog.remote import _request, service_configured
+    from genesis_lab.errors import CatalogError
+
+    s = _settings()
+    if not service_configured(s):
+        raise CourseError(
+            f"Cannot read {root}: run `genesis-lab course progress` as root on the hub's host, "
+            "or with GENESIS_SERVICE_URL and an educator's JUPYTERHUB_API_TOKEN."
+        )
+    try:
+        status, answer = _request(s, f"api/courses/{course.name}/results")
+    except CatalogError as exc:
+        raise CourseError(str(exc)) from None
+    if status != 200:
+        raise CourseError(f"The genesis service answered {status}: {answer.get('message', '')}")
+    return answer["results"]
+
+
 def progress(name: str) -> list[dict[str, Any]]:
     """One row per learner, notebook and exercise: ``pass``, ``fail`` or ``not attempted``.
 
-    Read from each learner's results file in the course storage (run as root or the educator).
+    Read from the results the service keeps (as root on the hub's host, or through the service
+    with an educator's or admin's token).
     """
     course = get_course(name)
+    results = _learner_results(course)
     rows: list[dict[str, Any]] = []
     for learner in course.learners:
         for nb in course.notebooks:
             stem = nb.removesuffix(".ipynb")
             expected = _exercises(storage_dir(course) / "assigned" / nb)
-            path = learner_dir(course, learner) / f"{stem}.json"
-            try:
-                got = read_results(path)["exercises"]
-            except PermissionError:
-                raise CourseError(
-                    f"Cannot read {path}: run `genesis-lab course progress` as root."
-                ) from None
+            got = results.get(learner, {}).get(stem, {}).get("exercises", {})
             for ex in expected + [e for e in got if e not in expected]:
                 rec = got.get(ex)
                 status = "not attempted" if rec is None else ("pass" if rec["passed"] else "fail")

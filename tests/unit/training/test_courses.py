@@ -17,6 +17,7 @@ from genesis_lab.errors import AllocationError, CourseError
 from genesis_lab.settings import reset_settings
 from genesis_lab.training import courses, hooks
 from genesis_lab.training.checks import Workbook
+from genesis_lab.training.results import merge_result
 
 GL = str(Path(sys.executable).parent / "genesis-lab")
 
@@ -50,11 +51,33 @@ def test_create_validates_name_and_allocation(site):
     with pytest.raises(CourseError, match="needs an allocation"):
         courses.create_course("c1", cap_core_hours_per_learner=2)
     c = courses.create_course("c1", allocation="training-2026", cap_core_hours_per_learner=2)
-    assert courses.storage_dir(c).stat().st_mode & 0o7777 == 0o2770
+    assert courses.storage_dir(c).stat().st_mode & 0o7777 == 0o2750
     with pytest.raises(CourseError, match="exists already"):
         courses.create_course("c1")
     with pytest.raises(CourseError, match=r"No course named 'c2' \(courses: c1\)"):
         courses.get_course("c2")
+
+
+def test_create_without_a_reachable_hub_fails_clearly_and_leaves_nothing(
+    fake_hub, monkeypatch, free_port
+):
+    monkeypatch.delenv("JUPYTERHUB_API_URL")
+    reset_settings()
+    out = subprocess.run([GL, "course", "create", "c1"], capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "no hub is named: set JUPYTERHUB_API_URL" in out.stderr
+    monkeypatch.setenv("JUPYTERHUB_API_URL", f"http://127.0.0.1:{free_port}/hub/api")
+    reset_settings()
+    with pytest.raises(CourseError, match=r"Cannot reach the hub at .*Start the hub"):
+        courses.create_course("c1")
+    assert courses.list_courses() == [] and not courses.storage_root().exists()
+    assert fake_hub == []
+
+
+def test_create_makes_the_hub_group(fake_hub):
+    courses.create_course("c1")
+    assert ("POST", "/groups/course-c1", None) in fake_hub
 
 
 def test_delivery_never_overwrites_edits_and_brings_new_assignments(tmp_path):
@@ -75,20 +98,17 @@ def test_delivery_never_overwrites_edits_and_brings_new_assignments(tmp_path):
         courses.assign("c1", [tmp_path / "missing.ipynb"])
 
 
-def test_progress_collects_check_results_of_each_learner(tmp_path, monkeypatch):
+def test_progress_collects_the_results_the_service_keeps(tmp_path):
     courses.create_course("c1")
     courses.enroll("c1", ["alice", "bob"])
     courses.assign("c1", [_notebook(tmp_path / "intro.ipynb")])
-    folder = tmp_path / "alice" / "courses" / "c1"
-    courses.deliver_assignments("alice", tmp_path / "alice")
-    monkeypatch.chdir(folder)  # where a kernel of the delivered notebook runs
-    book = Workbook("intro")
-    with book.exercise("one"):
-        pass
+    kept = courses.learner_dir(courses.get_course("c1"), "alice") / "intro.json"
+    merge_result(kept, "intro", "one", True, "passed", "alice")  # as the service records it
+    merge_result(kept, "intro", "two", False, "expected 4", "alice")
     rows = {(r["learner"], r["exercise"]): r["status"] for r in courses.progress("c1")}
     assert rows == {
         ("alice", "one"): "pass",
-        ("alice", "two"): "not attempted",
+        ("alice", "two"): "fail",
         ("bob", "one"): "not attempted",
         ("bob", "two"): "not attempted",
     }
@@ -97,6 +117,22 @@ def test_progress_collects_check_results_of_each_learner(tmp_path, monkeypatch):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert {(r["learner"], r["exercise"]): r["status"] for r in json.loads(out.stdout)} == rows
+
+
+def test_a_result_that_cannot_be_recorded_is_said_so_not_congratulated(tmp_path, monkeypatch):
+    courses.create_course("c1")
+    courses.enroll("c1", ["alice"])
+    courses.assign("c1", [_notebook(tmp_path / "intro.ipynb")])
+    courses.deliver_assignments("alice", tmp_path / "alice")
+    monkeypatch.chdir(tmp_path / "alice" / "courses" / "c1")  # where its kernel runs
+    book = Workbook("intro", ["one"])  # no genesis service in this process
+    with book.exercise("one"):
+        pass
+    assert book.passed == {"one": True}
+    summary = book.summary()
+    assert "not recorded" in summary and "GENESIS_SERVICE_URL" in summary
+    assert "well done" not in summary
+    assert courses.progress("c1")[0]["status"] == "not attempted"
 
 
 def test_cap_per_learner_from_the_ledger(site, tmp_path):
