@@ -1,6 +1,10 @@
 """Vetted users: sign-up, then an admin's approval (jupyterhub-nativeauthenticator, bcrypt hashes).
 
 Clearances are hub groups; the first admin is created from a bcrypt hash the launcher leaves.
+Sign-in and sign-up show the system-use notice (:mod:`genesis_lab.hub.notice`) and need its
+acknowledgement. Works on JupyterHub 5.5 and 6.x: the login handler here replaces
+nativeauthenticator 1.3's, whose ``self.statsd`` timer JupyterHub 6 removed (6 times logins in
+its own Prometheus metrics).
 """
 
 from __future__ import annotations
@@ -9,13 +13,29 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub import orm
+from jupyterhub.handlers.login import LoginHandler as HubLoginHandler
 from nativeauthenticator import NativeAuthenticator
-from nativeauthenticator.handlers import EmailAuthorizationHandler, ToggleAuthorizationHandler
+from nativeauthenticator.handlers import (
+    EmailAuthorizationHandler,
+    LoginHandler,
+    SignUpHandler,
+    ToggleAuthorizationHandler,
+)
 from nativeauthenticator.orm import UserInfo
 from tornado import web
+from tornado.httpclient import HTTPClientError
 from traitlets import Dict, Unicode
 
 from genesis_lab.hub.metrics import SPAWN_REFUSALS
+from genesis_lab.hub.notice import (
+    ACK_FIELD,
+    DEFAULT_NOTICE,
+    NOT_ACKNOWLEDGED,
+    acknowledged,
+    paragraphs,
+    record_acknowledgement,
+)
+from genesis_lab.hub.spawner import AllocationRefused
 
 __all__ = ["GenesisAuthenticator", "clearances_of"]
 
@@ -41,6 +61,9 @@ class GenesisAuthenticator(NativeAuthenticator):
     * An admin grants a clearance by adding the user to its hub group (``clearance_groups``).
     * The first admin's password arrives as a bcrypt hash in ``first_admin_hash_file``, which is
       read once and deleted; no password is ever stored or logged in clear.
+    * ``login_banner`` is shown above the sign-in and sign-up forms; a login or sign-up posted
+      without its acknowledgement is refused, and each acknowledged login is audited by the
+      ``notice_service``.
     """
 
     clearance_groups = Dict(
@@ -60,6 +83,18 @@ class GenesisAuthenticator(NativeAuthenticator):
         "empty: no group.",
     ).tag(config=True)
 
+    login_banner = Unicode(
+        DEFAULT_NOTICE,
+        help="System-use notice (NIST SP 800-53 AC-8) shown before sign-in and sign-up; users "
+        "must acknowledge it. Paragraphs are separated by blank lines; empty: no notice.",
+    ).tag(config=True)
+
+    notice_service = Unicode(
+        "genesis",
+        help="Hub-managed service that writes each acknowledged login into its audit log; "
+        "empty or not running: acknowledgements reach the hub's log only.",
+    ).tag(config=True)
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.import_first_admin()
@@ -69,10 +104,16 @@ class GenesisAuthenticator(NativeAuthenticator):
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         replaced = {
+            LoginHandler: _Login,
+            SignUpHandler: _SignUp,
             ToggleAuthorizationHandler: _ToggleAuthorization,
             EmailAuthorizationHandler: _EmailAuthorization,
         }
         return [(path, replaced.get(h, h)) for path, h in super().get_handlers(app)]
+
+    def notice_context(self) -> dict[str, Any]:
+        """What the login and sign-up templates need to show the notice and its checkbox."""
+        return {"genesis_notice": paragraphs(self.login_banner), "notice_ack_field": ACK_FIELD}
 
     def add_user(self, user: Any) -> None:
         """A user's first login: an approved one joins the vetted group."""
@@ -128,13 +169,101 @@ class GenesisAuthenticator(NativeAuthenticator):
     def pre_spawn_start(self, user: Any, spawner: Any) -> None:
         if not self.is_approved(user.name):
             SPAWN_REFUSALS.labels("unknown", "not-approved").inc()
-            raise web.HTTPError(
+            raise AllocationRefused(
                 403,
                 f"User {user.name!r} has not been approved by an administrator; "
                 "sessions start only after approval.",
+                reason="not-approved",
             )
         marks = clearances_of([g.name for g in user.groups], self.clearance_groups)
         spawner.log.info("Clearances of %s: %s", user.name, ", ".join(marks) or "none")
+
+
+class _Login(LoginHandler):
+    """``/hub/login``: the notice above the form, its acknowledgement checked by the server.
+
+    Replaces nativeauthenticator's handler, whose ``post`` uses ``self.statsd`` (gone in
+    JupyterHub 6); renders the hub's own ``login.html`` (genesis_lab/hub/templates).
+    """
+
+    def _render(self, login_error: str | None = None, username: str | None = None, **kw: Any):
+        kw.setdefault("enable_signup", self.authenticator.enable_signup)
+        for key, value in self.authenticator.notice_context().items():
+            kw.setdefault(key, value)
+        return HubLoginHandler._render(self, login_error=login_error, username=username, **kw)
+
+    async def post(self) -> None:
+        data = {arg: self.get_argument(arg, strip=False)
+                for arg in self.request.body_arguments if arg != "_xsrf"}  # fmt: skip
+        username = data.get("username", "")
+        notice = bool(self.authenticator.login_banner)
+        if notice and not acknowledged(data):
+            self.log.warning("Login of %r refused: system-use notice not acknowledged", username)
+            self.set_status(403)
+            self.finish(await self._render(login_error=NOT_ACKNOWLEDGED, username=username))
+            return
+        data.pop(ACK_FIELD, None)
+        user = await self.login_user(data)
+        if user:
+            self._jupyterhub_user = user
+            if notice:
+                await self._record_acknowledgement(user)
+            self.redirect(self.get_next_url(user))
+            return
+        error = "Invalid username or password."
+        info = self.authenticator.get_user(username)
+        password = data.get("password", "")
+        if info is not None and not info.is_authorized and info.is_valid_password(password):
+            error = f"User {username} has not been authorized by an administrator yet."
+        self.finish(await self._render(login_error=error, username=username))
+
+    async def _record_acknowledgement(self, user: Any) -> None:
+        name = self.authenticator.notice_service
+        self.log.info("%s acknowledged the system-use notice at login", user.name)
+        service = self.services.get(name) if name else None
+        if service is None or not service.url:
+            return
+        try:
+            await record_acknowledgement(user, service, source=self.request.remote_ip or "")
+        except (HTTPClientError, OSError) as exc:
+            # the login stands (the notice was acknowledged); the audit gap is the service's
+            # to report, and the hub's log keeps the line above
+            self.log.error("The %s service did not audit %s's acknowledgement: %s",
+                           name, user.name, exc)  # fmt: skip
+
+
+class _SignUp(SignUpHandler):
+    """``/hub/signup``: the notice above the form; a sign-up without acknowledgement is refused."""
+
+    def render_template(self, name: str, sync: bool = False, **ns: Any) -> Any:
+        if name == "signup.html":
+            name = "genesis-signup.html"
+            for key, value in self.authenticator.notice_context().items():
+                ns.setdefault(key, value)
+        return super().render_template(name, sync=sync, **ns)
+
+    async def post(self) -> None:
+        if not self.authenticator.enable_signup:
+            raise web.HTTPError(404)
+        form = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
+        if self.authenticator.login_banner and not acknowledged(form):
+            self.log.warning("Sign-up of %r refused: system-use notice not acknowledged",
+                             form.get("username", ""))  # fmt: skip
+            self.set_status(403)
+            html = await self.render_template(
+                "signup.html",
+                ask_email=self.authenticator.ask_email_on_signup,
+                result_message=NOT_ACKNOWLEDGED,
+                alert="alert-danger",
+                two_factor_auth=self.authenticator.allow_2fa,
+                recaptcha_key=self.authenticator.recaptcha_key,
+                tos=self.authenticator.tos,
+                username=form.get("username", ""),
+            )
+            self.finish(html)
+            return
+        self.log.info("%r acknowledged the system-use notice at sign-up", form.get("username", ""))
+        await super().post()
 
 
 class _ToggleAuthorization(ToggleAuthorizationHandler):

@@ -19,6 +19,7 @@ __all__ = [
     "SessionRequest",
     "allocation_label",
     "balance_text",
+    "form_options",
     "parse_request",
     "render_form",
 ]
@@ -78,6 +79,33 @@ def _single(value: Any) -> Any:
             raise AllocationError(f"expected one value, got {len(value)}.")
         return value[0]
     return value
+
+
+OPTION_PREFIX = "opt-"
+"""JupyterHub 6's prefix of user options in spawn forms and ``/hub/spawn`` queries."""
+
+
+def form_options(formdata: dict[str, Any]) -> dict[str, Any]:
+    """The user options in posted form data or a spawn query, as JupyterHub 6 reads them.
+
+    Fields named ``opt-<name>`` are the options when there are any (then anything else, such as
+    ``_xsrf`` or ``next``, is the hub's); otherwise the fields other than ``_xsrf`` are (forms
+    of JupyterHub 5). An empty name after the prefix is refused.
+
+    >>> form_options({"opt-allocation": ["local"], "_xsrf": ["t"], "next": ["/x"]})
+    {'allocation': ['local']}
+    >>> form_options({"allocation": ["local"], "_xsrf": ["t"]})
+    {'allocation': ['local']}
+    """
+    prefixed = {k[len(OPTION_PREFIX) :]: v for k, v in formdata.items()
+                if k.startswith(OPTION_PREFIX)}  # fmt: skip
+    if "" in prefixed:
+        raise AllocationError(
+            f"Unknown session option {OPTION_PREFIX!r} (no name); allowed: {', '.join(FIELDS)}."
+        )
+    if prefixed:
+        return prefixed
+    return {k: v for k, v in formdata.items() if k != "_xsrf"}
 
 
 def parse_request(

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from genesis_lab.errors import SettingsError
+from genesis_lab.hub.notice import DEFAULT_NOTICE
 from genesis_lab.settings import Settings, get_settings
 
 __all__ = ["HubSite", "SlurmSection", "hub_site"]
@@ -90,6 +91,12 @@ class HubSite(BaseModel):
     poll_interval: int = Field(30, ge=1, description="Seconds between checks that sessions live.")
     http_timeout: int = Field(120, ge=5, description="Seconds for a started session to answer.")
     minimum_password_length: int = Field(10, ge=8)
+    login_banner: str = Field(
+        DEFAULT_NOTICE,
+        max_length=20_000,
+        description="System-use notice (NIST SP 800-53 AC-8) shown before sign-in and sign-up, "
+        "which users must acknowledge; blank lines separate paragraphs; '': none.",
+    )
     default_profile: dict[str, str] = Field(
         default_factory=lambda: {"cores": "1", "memory": "2GB", "walltime": "01:00:00"},
         description="Values the options form shows first.",

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jupyterhub.spawner
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from jupyterhub.utils import maybe_future
 from tornado import web
@@ -42,23 +43,45 @@ from genesis_lab.hub.metrics import (
     SPAWNS,
     refusal_reason,
 )
-from genesis_lab.hub.options import SessionRequest, parse_request, render_form
+from genesis_lab.hub.options import SessionRequest, form_options, parse_request, render_form
 
-__all__ = ["AllocationSpawnerMixin", "LocalAllocationSpawner", "SpawnRefused"]
+__all__ = ["AllocationRefused", "AllocationSpawnerMixin", "LocalAllocationSpawner", "SpawnRefused"]
+
+_SpawnException: type | None = getattr(jupyterhub.spawner, "SpawnException", None)  # hub >= 6
 
 
 class SpawnRefused(web.HTTPError):
-    """A spawn the site's rules forbid; the message is shown on the spawn page and in the API."""
+    """A session that cannot start; the message is shown on the spawn page and in the API."""
 
     def __init__(self, status_code: int, message: str):
-        super().__init__(status_code, "%s", message, reason="Session refused")
+        web.HTTPError.__init__(self, status_code, "%s", message, reason="Session refused")
         self.jupyterhub_message = message
 
 
-def _refusal(exc: AllocationError) -> SpawnRefused:
+class AllocationRefused(SpawnRefused, *((_SpawnException,) if _SpawnException else ())):
+    """A request the site's allocation rules forbid (a policy refusal, not a failure).
+
+    On JupyterHub 6 it is also a ``SpawnException``: the hub labels the spawn ``failure`` with
+    ``reason`` (the label :func:`genesis_lab.hub.metrics.refusal_reason` gives) in its own
+    ``jupyterhub_server_spawn_duration_seconds``, and does not count it as a hub error.
+
+    >>> e = AllocationRefused(403, "Session refused: User 'a' is not a member of allocation 'x'.")
+    >>> e.status_code, e.reason
+    (403, 'not-member')
+    """
+
+    def __init__(self, status_code: int, message: str, *, reason: str = ""):
+        SpawnRefused.__init__(self, status_code, message)
+        self.reason = reason or refusal_reason(message)
+        self.message, self.message_html = message, ""
+        if _SpawnException is not None:
+            self.log_message = message  # SpawnException's (tornado's is read-only)
+
+
+def _refusal(exc: AllocationError) -> AllocationRefused:
     text = str(exc)
     status = 400 if text.startswith(("Request beyond", "Unknown session option")) else 403
-    return SpawnRefused(status, f"Session refused: {text}")
+    return AllocationRefused(status, f"Session refused: {text}")
 
 
 class AllocationSpawnerMixin(HasTraits):
@@ -103,9 +126,15 @@ class AllocationSpawnerMixin(HasTraits):
         )
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
-        """Parse and check the posted form; a refusal re-renders the form with its reason."""
-        request = self._checked_request({k: v for k, v in formdata.items() if k != "_xsrf"})[1]
-        return request.as_options()
+        """Parse and check the posted form (or ``/hub/spawn?opt-...`` query); a refusal
+        re-renders the form with its reason."""
+        try:
+            options = form_options(formdata)
+        except AllocationError as exc:
+            refused = _refusal(exc)
+            self._count_refusal({}, refused.reason)
+            raise refused from None
+        return self._checked_request(options)[1].as_options()
 
     def _checked_request(self, options: dict[str, Any]) -> tuple[Allocation, SessionRequest]:
         user = self.user.name
@@ -134,17 +163,17 @@ class AllocationSpawnerMixin(HasTraits):
             )
         except AllocationError as exc:
             refused = _refusal(exc)
-            self._count_refusal(options, refused.jupyterhub_message)
+            self._count_refusal(options, refused.reason)
             raise refused from None
         except GenesisError as exc:
             raise SpawnRefused(500, f"Session refused: {exc}") from None
         return allocation, request
 
     @staticmethod
-    def _count_refusal(options: dict[str, Any], message: str) -> None:
+    def _count_refusal(options: dict[str, Any], reason: str) -> None:
         chosen = str(options.get("allocation") or "")
         label = chosen if chosen in get_allocations() else "unknown"  # labels stay few
-        SPAWN_REFUSALS.labels(label, refusal_reason(message)).inc()
+        SPAWN_REFUSALS.labels(label, reason).inc()
         SPAWNS.labels(label, "refused").inc()
 
     def apply_allocation(self, options: dict[str, Any]) -> None:

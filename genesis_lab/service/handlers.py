@@ -683,6 +683,20 @@ class AgentAuditHandler(GenesisHandler):
         self.send_json({"recorded": True}, 201)
 
 
+class NoticeAuditHandler(GenesisHandler):
+    """``POST /api/audit/notice``: the caller acknowledged the system-use notice (AC-8) at login.
+
+    The hub posts it right after a login, with a short-lived token of the user who signed in;
+    the identity recorded is that authenticated caller, never one from the body.
+    """
+
+    event_type = "notice.acknowledged"
+
+    async def post(self) -> None:
+        await self.audit_in_thread("success", "system-use notice acknowledged at login")
+        self.send_json({"recorded": True}, 201)
+
+
 class NotFoundHandler(GenesisHandler):
     """Any other path under the service: 404, audited."""
 
@@ -709,5 +723,6 @@ HANDLERS: list[tuple[str, type[GenesisHandler]]] = [
     (r"api/schedules", SchedulesHandler),
     (rf"api/datasets/{ID}", DatasetsHandler),
     (r"api/audit/agent", AgentAuditHandler),
+    (r"api/audit/notice", NoticeAuditHandler),
     (r"metrics", MetricsHandler),
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import jupyterhub.spawner
 import pytest
 import yaml
 
-from genesis_lab.hub.spawner import LocalAllocationSpawner, SpawnRefused
+from genesis_lab.hub.metrics import SPAWN_REFUSALS
+from genesis_lab.hub.spawner import AllocationRefused, LocalAllocationSpawner, SpawnRefused
 from genesis_lab.settings import reset_settings
 
 SITE = {
@@ -79,6 +81,53 @@ def test_refusals_carry_a_readable_reason(site, user, options, status, fragment)
     assert err.value.status_code == status
     assert fragment in err.value.jupyterhub_message
     assert s.allocation is None
+
+
+REASONS = {"not a member": "not-member", "budget": "budget-spent", "=": "beyond-limits",
+           "Unknown session option": "unknown-option"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("user", "options", "fragment"),
+    [
+        ("bob", {"allocation": "fusion"}, "not a member"),
+        ("bob", {"allocation": "spent"}, "budget"),
+        ("alice", {"allocation": "fusion", "cores": "16"}, "="),
+        ("alice", {"allocation": "fusion", "cmd": "/bin/sh"}, "Unknown session option"),
+    ],
+)
+def test_refusals_are_spawn_exceptions_with_a_reason_label(site, user, options, fragment):
+    """JupyterHub 6 labels a SpawnException's spawn 'failure' by its reason (not a hub error);
+    the refusal counter moves once under the same label."""
+    reason = REASONS[fragment]
+    label = options["allocation"]
+    before = SPAWN_REFUSALS.labels(label, reason)._value.get()
+    with pytest.raises(AllocationRefused) as err:
+        spawner_for(user, site).apply_allocation(options)
+    assert err.value.reason == reason
+    assert fragment in err.value.jupyterhub_message and fragment in err.value.message
+    spawn_exception = getattr(jupyterhub.spawner, "SpawnException", None)
+    if spawn_exception is not None:  # JupyterHub >= 6
+        assert isinstance(err.value, spawn_exception)
+        assert err.value.status_code in (400, 403)
+    assert SPAWN_REFUSALS.labels(label, reason)._value.get() == before + 1
+
+
+def test_form_options_may_carry_jupyterhub_6_prefixes(site):
+    s = spawner_for("alice", site)
+    opts = s.options_from_form({"opt-allocation": ["laptop"], "opt-cores": ["2"],
+                                "_xsrf": ["x"], "next": ["/hub/home"]})  # fmt: skip
+    assert (opts["allocation"], opts["cores"]) == ("laptop", "2")
+    # prefixed fields win over bare ones, as JupyterHub 6 reads spawn queries
+    mixed = s.options_from_form({"opt-allocation": ["laptop"], "allocation": ["fusion"]})
+    assert mixed["allocation"] == "laptop"
+    with pytest.raises(AllocationRefused) as err:
+        s.options_from_form({"opt-": ["x"]})
+    assert err.value.status_code == 400
+    assert "allowed: allocation, cores, memory, walltime" in err.value.jupyterhub_message
+    with pytest.raises(AllocationRefused) as err:
+        s.options_from_form({"opt-allocation": ["fusion"], "opt-cmd": ["/bin/sh"]})
+    assert "'cmd'" in err.value.jupyterhub_message
 
 
 def test_form_post_is_checked_before_the_spawn(site):
