@@ -29,6 +29,8 @@ def _notebook(path: Path, text: str) -> Path:
 def test_assignments_delivered_at_session_start_keeping_edits(hub, monkeypatch, tmp_path):
     monkeypatch.setenv("GENESIS_HOME", hub.env["GENESIS_HOME"])  # the hub's state
     monkeypatch.setenv("GENESIS_SITE_FILE", hub.env["GENESIS_SITE_FILE"])
+    monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)  # a course's group is the hub's
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", hub.ensure_admin_token())
     reset_settings()
     learner = hub.new_user()
     name = f"d{secrets.token_hex(3)}"

@@ -1,21 +1,41 @@
-"""Courses with real Unix users: private learner folders, delivery, and progress read by root."""
+"""Course results of learners whose sessions run as Unix accounts of their own (the suite's root
+hub: local sessions as ``jupyter-<name>``): recorded through the genesis service, read by
+``course progress``, private to each learner, and "not recorded" when the service is out of reach.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from realparts import is_root, require
+import requests
 
 from genesis_lab.settings import reset_settings
+from genesis_lab.training import courses
+from genesis_lab.training.results import course_results_root
+
+pytestmark = [pytest.mark.hub, pytest.mark.slow]
+
+CHECKS = """
+import os
+from pathlib import Path
+os.chdir(Path.home() / "courses" / {course!r})
+from genesis_lab.training.checks import Workbook, expect_close
+book = Workbook("intro", ["sum", "product"])
+with book.exercise("sum"):
+    expect_close(2 + 2, 4, name="total")
+try:
+    with book.exercise("product"):
+        expect_close(2 * 3, 5, name="product")
+except AssertionError:
+    pass
+print("SUMMARY", book.summary())
+"""
 
 
 def _notebook(path: Path) -> Path:
@@ -26,116 +46,66 @@ def _notebook(path: Path) -> Path:
     return path
 
 
-def _runuser(user: str, *argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": f"/home/{user}", "LANG": "C.UTF-8"}
-    return subprocess.run(
-        ["runuser", "-u", user, "--", *argv],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
-
-
-@pytest.fixture
-def learners():
-    require(is_root(), "root", "run this test as root (it creates Unix users with useradd)")
-    names = [f"gl{secrets.token_hex(3)}a", f"gl{secrets.token_hex(3)}b"]
-    for n in names:
-        subprocess.run(["useradd", "-m", "-s", "/bin/bash", n], check=True)
-    yield names
-    for n in names:
-        subprocess.run(["userdel", "-r", n], capture_output=True, check=False)
-
-
-@pytest.fixture
-def course_storage(monkeypatch):
-    # pytest's own tmp folders are 0700 (root only): learners must traverse the storage root
-    root = Path(tempfile.mkdtemp(prefix="gl-course-storage-"))
-    os.chmod(root, 0o755)
-    monkeypatch.setenv("GENESIS_COURSE_STORAGE_ROOT", str(root))
+def test_results_recorded_through_the_service_private_to_each_learner(hub, monkeypatch, tmp_path):
+    admin = hub.ensure_admin_token()
+    monkeypatch.setenv("GENESIS_HOME", hub.env["GENESIS_HOME"])  # the hub's state
+    monkeypatch.setenv("GENESIS_SITE_FILE", hub.env["GENESIS_SITE_FILE"])
+    monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", admin)
     reset_settings()
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+    ann, bob = hub.new_user(), hub.new_user()
+    name = f"u{secrets.token_hex(3)}"
+    courses.create_course(name, educators=["admin"])
+    courses.enroll(name, [ann, bob])
+    courses.assign(name, [_notebook(tmp_path / "intro.ipynb")])
+
+    assert hub.spawn(ann, {"allocation": "open-local"}).status_code in (201, 202)
+    hub.wait_ready(ann)
+    out = hub.run_code(ann, CHECKS.format(course=name))
+    assert "SUMMARY 1/2 exercises pass; still to do: product" in out, out
+
+    rows = {(r["learner"], r["exercise"]): r for r in courses.progress(name)}
+    assert rows[(ann, "sum")]["status"] == "pass"
+    assert rows[(ann, "product")]["status"] == "fail"
+    assert "`product` is 6, expected 5" in rows[(ann, "product")]["message"]
+    assert {rows[(bob, e)]["status"] for e in ("sum", "product")} == {"not attempted"}
+    cli = subprocess.run([str(Path(sys.executable).parent / "genesis-lab"), "course", "progress",
+                          name, "--json"], capture_output=True, text=True, check=True)  # fmt: skip
+    assert {(r["learner"], r["exercise"], r["status"]) for r in json.loads(cli.stdout)} == {
+        (k[0], k[1], r["status"]) for k, r in rows.items()
+    }
+
+    # another learner reads nothing of ann's: not through the service, not on disk
+    api = f"{hub.url}/services/genesis/api/courses/{name}/results"
+
+    def get(token, **params):
+        return requests.get(api, params=params, timeout=30,
+                            headers={"Authorization": f"token {token}"})  # fmt: skip
+
+    assert get(hub.user_token(bob), user=ann).status_code == 403
+    assert set(get(hub.user_token(bob)).json()["results"]) == {bob}
+    assert set(get(hub.user_token(ann)).json()["results"]) == {ann}
+    assert set(get(admin).json()["results"]) == {ann, bob}  # the course's educator
+    forged = requests.post(api, timeout=30, headers={"Authorization": f"token {admin}"},
+                           json={"notebook": "intro", "exercise": "sum", "passed": True})  # fmt: skip
+    assert forged.status_code == 403  # nobody records for a course they do not take
+    stored = course_results_root() / name / ann / "intro.json"
+    probe = f"open({str(stored)!r}).read()\n"
+    assert "PermissionError" in _error_of(hub, ann, probe)
+
+    # with the service out of reach, the summary says so instead of congratulating
+    broken = (
+        "import os\nfrom genesis_lab.settings import reset_settings\n"
+        "os.environ['GENESIS_SERVICE_URL'] = 'http://127.0.0.1:9/services/genesis/'\n"
+        "reset_settings()\n" + CHECKS.format(course=name)
+    )
+    out = hub.run_code(ann, broken)
+    assert "SUMMARY 1/2 exercises pass, but not recorded:" in out and "cannot be reached" in out
+    hub.stop_server(ann)
 
 
-def test_learners_cannot_read_each_other_and_progress_reads_both(
-    learners, course_storage, tmp_path
-):
-    from genesis_lab.training import courses
-
-    name = f"t{secrets.token_hex(3)}"
-    course = courses.create_course(name, title="Unix test", unix_group=True)
+def _error_of(hub, user, code):
     try:
-        courses.enroll(name, learners)
-        courses.assign(name, [_notebook(tmp_path / "intro.ipynb")])
-        homes = {u: Path(f"/home/{u}") for u in learners}
-        for u in learners:
-            delivered = courses.deliver_assignments(u, homes[u])
-            assert delivered == [homes[u] / "courses" / name / "intro.ipynb"]
-            assert delivered[0].stat().st_uid == _uid(u)
-
-        # no world-writable folder anywhere in the course storage
-        top = courses.storage_dir(course)
-        for folder in [top, *top.rglob("*")]:
-            assert not folder.stat().st_mode & 0o002, folder
-        assert top.stat().st_mode & 0o7777 == 0o2770
-
-        a, b = learners
-        # each learner records check results from inside their delivered course folder
-        code = (
-            "from genesis_lab.training.checks import Workbook, expect_close\n"
-            "book = Workbook('intro')\n"
-            "with book.exercise('sum'):\n    expect_close(2 + 2, 4, name='total')\n"
-            "try:\n    with book.exercise('product'):\n"
-            "        expect_close(2 * 3, 5, name='product')\n"
-            "except AssertionError:\n    pass\n"
-        )
-        for u in learners:
-            out = _runuser(u, sys.executable, "-c", code, cwd=homes[u] / "courses" / name)
-            assert out.returncode == 0, out.stderr
-
-        b_notebook = homes[b] / "courses" / name / "intro.ipynb"
-        b_results = courses.learner_dir(course, b) / "intro.json"
-        assert b_results.is_file()
-        for target in (b_notebook, b_results):
-            out = _runuser(a, "cat", str(target))
-            assert out.returncode != 0
-            assert "Permission denied" in out.stderr
-        out = _runuser(a, "ls", str(courses.learner_dir(course, b)))
-        assert "Permission denied" in out.stderr
-        # but a learner can read their own
-        assert _runuser(b, "cat", str(b_results)).returncode == 0
-
-        rows = courses.progress(name)
-        got = {(r["learner"], r["exercise"]): r for r in rows}
-        for u in learners:
-            assert got[(u, "sum")]["status"] == "pass"
-            assert got[(u, "product")]["status"] == "fail"
-            assert "`product` is 6, expected 5" in got[(u, "product")]["message"]
-
-        # the CLI shows the same (as root)
-        cli = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "genesis-lab"),
-                "course",
-                "progress",
-                name,
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert {(r["learner"], r["exercise"], r["status"]) for r in json.loads(cli.stdout)} == {
-            (r["learner"], r["exercise"], r["status"]) for r in rows
-        }
-    finally:
-        subprocess.run(["groupdel", course.group], capture_output=True, check=False)
-
-
-def _uid(user: str) -> int:
-    import pwd
-
-    return pwd.getpwnam(user).pw_uid
+        return hub.run_code(user, code)
+    except AssertionError as exc:  # run_code raises the kernel's traceback
+        return str(exc)
