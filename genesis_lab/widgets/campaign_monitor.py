@@ -38,7 +38,10 @@ class CampaignMonitor(w.VBox):
         self.plot.add_class("genesis-campaign-plot")
         self.table = w.HTML()
         self.table.add_class("genesis-campaign-table")
-        super().__init__([self.status, self.plot, self.table], **kwargs)
+        self.table.layout = w.Layout(overflow_x="auto", max_width="100%")
+        super().__init__(
+            [self.status, self.plot, self.table], **{"layout": w.Layout(max_width="100%"), **kwargs}
+        )
         self.add_class("genesis-campaign-monitor")
         from genesis_lab.widgets.plots import ensure_bokeh
 

@@ -18,6 +18,9 @@ __all__ = ["CatalogBrowser", "open_code"]
 
 ALL = "(all)"
 MAX_LISTED = 200
+# every part shrinks to its output area: the filters wrap onto a second line, long ids and
+# checksums wrap inside their cells
+FILL = {"width": "auto", "max_width": "100%"}
 
 
 def open_code(entry: Entry) -> str:
@@ -57,7 +60,8 @@ def _details_html(entry: Entry) -> str:
         ("sha256", prov.sha256 or "—"),
     ]
     return (
-        f"<div class='genesis-entry'><h4>{esc(entry.title)}</h4>"
+        f"<div class='genesis-entry' style='overflow-wrap:anywhere;max-width:100%;line-height:1.45'>"
+        f"<h4>{esc(entry.title)}</h4>"
         f"<p>{esc(entry.description)}</p>{table_html(rows)}</div>"
     )
 
@@ -77,14 +81,19 @@ class CatalogBrowser(w.VBox):
             placeholder="search title, description, keywords…",
             description="Search",
             continuous_update=True,
-            layout=w.Layout(width="60%"),
+            layout=w.Layout(flex="1 1 22em", width="auto", min_width="14em"),
         )
-        self.domain = w.Dropdown(options=[ALL, *DOMAINS], value=ALL, description="Domain")
-        self.kind = w.Dropdown(options=[ALL, *KINDS], value=ALL, description="Kind")
+        filter_layout = {"flex": "0 1 18em", "width": "auto", "min_width": "12em"}
+        self.domain = w.Dropdown(
+            options=[ALL, *DOMAINS], value=ALL, description="Domain", layout=filter_layout
+        )
+        self.kind = w.Dropdown(
+            options=[ALL, *KINDS], value=ALL, description="Kind", layout=filter_layout
+        )
         self.count = w.HTML()
-        self.results = w.Select(options=[], rows=12, layout=w.Layout(width="100%"))
-        self.details = w.HTML()
-        self.code = w.Textarea(disabled=True, layout=w.Layout(width="100%", height="4em"))
+        self.results = w.Select(options=[], rows=12, layout=w.Layout(**FILL))
+        self.details = w.HTML(layout=w.Layout(**FILL))
+        self.code = w.Textarea(disabled=True, layout=w.Layout(height="4em", **FILL))
         self.open_button = w.Button(description="Open", icon="play", disabled=True)
         self.output = w.Output()
         self.hits: list[Entry] = []
@@ -97,7 +106,10 @@ class CatalogBrowser(w.VBox):
         self.open_button.add_class("genesis-catalog-open")
         super().__init__(
             [
-                w.HBox([self.search_box, self.domain, self.kind]),
+                w.HBox(
+                    [self.search_box, self.domain, self.kind],
+                    layout=w.Layout(flex_flow="row wrap", **FILL),
+                ),
                 self.count,
                 self.results,
                 self.details,
@@ -105,7 +117,7 @@ class CatalogBrowser(w.VBox):
                 self.open_button,
                 self.output,
             ],
-            **kwargs,
+            **{"layout": w.Layout(**FILL), **kwargs},
         )
         self.add_class("genesis-catalog-browser")
         self._refresh()

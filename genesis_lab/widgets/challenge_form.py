@@ -17,6 +17,8 @@ from genesis_lab.widgets.markup import error_html, table_html
 
 __all__ = ["ChallengeForm", "control_for_parameter"]
 
+ROW = w.Layout(flex_flow="row wrap", max_width="100%")
+
 
 def control_for_parameter(p: Parameter) -> w.ValueWidget:
     """The widget for one challenge parameter: a number box, a checkbox, a list or a text box."""
@@ -25,7 +27,7 @@ def control_for_parameter(p: Parameter) -> w.ValueWidget:
         "description": label,
         "tooltip": f"{p.description} ({p.bounds_text()})".strip(),
         "style": {"description_width": "12em"},
-        "layout": w.Layout(width="28em"),
+        "layout": w.Layout(width="28em", max_width="100%"),
     }
     if p.choices is not None:
         return w.Dropdown(options=list(p.choices), value=p.default, **common)
@@ -56,7 +58,7 @@ class ChallengeForm(w.VBox):
             control, message = control_for_parameter(p), w.HTML()
             control.add_class(f"genesis-challenge-param-{name}")
             self.controls[name], self.messages[name] = control, message
-            rows.append(w.HBox([control, message]))
+            rows.append(w.HBox([control, message], layout=ROW))
         self.force = w.Checkbox(value=False, description="re-run even if cached")
         self.run_button = w.Button(description="Run", icon="play", button_style="primary")
         self.run_button.on_click(lambda _b: self.run())
@@ -66,8 +68,13 @@ class ChallengeForm(w.VBox):
             f"<h4>{html.escape(self.challenge.title)}</h4><p>{html.escape(self.challenge.question)}</p>"
         )
         super().__init__(
-            [header, *rows, w.HBox([self.run_button, self.force, self.status]), self.metrics],
-            **kwargs,
+            [
+                header,
+                *rows,
+                w.HBox([self.run_button, self.force, self.status], layout=ROW),
+                self.metrics,
+            ],
+            **{"layout": w.Layout(max_width="100%"), **kwargs},
         )
         self.add_class("genesis-challenge-form")
 

@@ -51,7 +51,9 @@ class ClusterStatus(w.VBox):
         self.info.add_class("genesis-cluster-status")
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
-        super().__init__([self.info, self.refresh_button], **kwargs)
+        super().__init__(
+            [self.info, self.refresh_button], **{"layout": w.Layout(max_width="100%"), **kwargs}
+        )
         self.add_class("genesis-cluster-status-widget")
         self.refresh()
 
@@ -90,7 +92,7 @@ class ClusterStatus(w.VBox):
             if link
             else "no cluster"
         )
-        alloc = st.get("allocation") or "none (local)"
+        alloc = st.get("allocation") or "none"
         self.info.value = (
             f"<b>Allocation</b> {html.escape(str(alloc))} ({html.escape(str(st['scheduler']))}) · "
             f"<b>Budget</b> {budget} · <b>Workers</b> {st['workers']} · {dash}"

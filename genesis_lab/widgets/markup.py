@@ -11,7 +11,7 @@ from collections.abc import Iterable
 __all__ = ["error_html", "table_html"]
 
 ERROR_STYLE = "color:var(--jp-error-color1,#c00)"
-HEADER_STYLE = "text-align:left;padding-right:1em"
+HEADER_STYLE = "text-align:left;padding-right:1em;white-space:nowrap;vertical-align:top"
 
 
 def error_html(message: object) -> str:
@@ -30,7 +30,7 @@ def table_html(rows: Iterable[tuple[str, object]], *, value_class: str = "") -> 
     styles and browser tests).
 
     >>> table_html([("rmse", 0.12)], value_class="genesis-out-")
-    "<table><tr><th style='text-align:left;padding-right:1em'>rmse</th><td class='genesis-out-rmse'>0.12</td></tr></table>"
+    "<table><tr><th style='text-align:left;padding-right:1em;white-space:nowrap;vertical-align:top'>rmse</th><td class='genesis-out-rmse'>0.12</td></tr></table>"
     """
     cells = []
     for name, value in rows:

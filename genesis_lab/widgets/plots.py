@@ -40,6 +40,9 @@ def ensure_bokeh() -> None:
 def dataset_plot(ds: Any, *, width: int = 600, height: int = 300) -> Any:
     """An overlay of every 1-d variable along the first dimension, or an image of a 2-d one.
 
+    The plot fills its output area's width (``responsive``, never narrower than ``min(width,
+    320)`` px, so a narrow window does not cut it off), at a fixed ``height``.
+
     >>> from genesis_lab.simulators import get_simulator
     >>> plot = dataset_plot(get_simulator("biotechnology/michaelis-menten").run(seed=0))  # doctest: +SKIP
     """
@@ -66,11 +69,22 @@ def dataset_plot(ds: Any, *, width: int = 600, height: int = 300) -> Any:
             )
         if curves:
             return hv.Overlay(curves).opts(
-                hv.opts.Curve(width=width, height=height, tools=["hover"]),
-                hv.opts.Overlay(legend_position="right"),
+                hv.opts.Curve(
+                    responsive=True, min_width=min(width, 320), height=height, tools=["hover"]
+                ),
+                hv.opts.Overlay(
+                    legend_position="bottom",
+                    legend_cols=2,
+                    toolbar="above",
+                    responsive=True,
+                    min_width=min(width, 320),
+                    height=height,
+                ),
             )
     two_d = [v for v in ds.data_vars if ds[v].ndim == 2]
     if two_d:
         name = two_d[0]
-        return hv.Image(ds[name].values, label=name).opts(width=width, height=height, colorbar=True)
+        return hv.Image(ds[name].values, label=name).opts(
+            responsive=True, min_width=min(width, 320), height=height, colorbar=True
+        )
     return None

@@ -22,13 +22,22 @@ from genesis_lab.catalog import get_catalog
 from genesis_lab.errors import GenesisError
 from genesis_lab.fileio import atomic_path
 from genesis_lab.settings import get_settings
+from genesis_lab.widgets.catalog_browser import open_code
 
+SDK_IMPORT = "import genesis_lab as gl"
 _RUNS: dict[str, dict[str, Any]] = {}
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesis-run")
 
 
 def catalog_summary() -> list[dict[str, str]]:
-    """Every entry as the small record the side panel filters in the browser."""
+    """Every entry as the small record the side panel groups, filters and acts on.
+
+    ``code`` is what the panel inserts into a notebook: the SDK import and the catalog browser's
+    :func:`~genesis_lab.widgets.catalog_browser.open_code` (empty for challenges, which open).
+
+    >>> next(r for r in catalog_summary() if r["kind"] == "dataset")["code"]  # doctest: +ELLIPSIS
+    'import genesis_lab as gl\\nds = gl.open_dataset("...")'
+    """
     return [
         {
             "id": e.id,
@@ -38,6 +47,7 @@ def catalog_summary() -> list[dict[str, str]]:
             "marking": e.marking,
             "keywords": " ".join(e.keyword),
             "challenge": e.options.get("challenge", "") if e.kind == "challenge" else "",
+            "code": "" if e.kind == "challenge" else f"{SDK_IMPORT}\n{open_code(e)}",
         }
         for e in get_catalog()
     ]

@@ -19,13 +19,14 @@ from genesis_lab.widgets.markup import error_html, table_html
 __all__ = ["SimulatorPanel", "control_for"]
 
 SLIDER_STEPS = 200
+ROW = w.Layout(flex_flow="row wrap", max_width="100%")
 
 
 def control_for(p: Parameter) -> w.ValueWidget:
     """The widget for one parameter: a slider within its bounds, a box, or a choice list."""
     label = f"{p.name} [{p.unit}]" if p.unit and p.unit != "1" else p.name
     style = {"description_width": "12em"}
-    layout = w.Layout(width="32em")
+    layout = w.Layout(width="32em", max_width="100%")
     common: dict[str, Any] = {
         "description": label,
         "description_allow_html": False,
@@ -74,7 +75,7 @@ class SimulatorPanel(w.VBox):
             message = w.HTML()
             message.add_class("genesis-param-error")
             self.controls[p.name], self.messages[p.name] = control, message
-            rows.append(w.HBox([control, message]))
+            rows.append(w.HBox([control, message], layout=ROW))
             if auto_run:
                 control.observe(self._on_change, names="value")
         self.run_button = w.Button(description="Run", icon="play", button_style="primary")
@@ -94,11 +95,11 @@ class SimulatorPanel(w.VBox):
                 header,
                 *rows,
                 self.validity,
-                w.HBox([self.run_button, self.status]),
+                w.HBox([self.run_button, self.status], layout=ROW),
                 self.summary,
                 self.plot,
             ],
-            **kwargs,
+            **{"layout": w.Layout(max_width="100%"), **kwargs},
         )
         self.add_class("genesis-simulator-panel")
         from genesis_lab.widgets.plots import ensure_bokeh

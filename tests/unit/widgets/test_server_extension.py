@@ -40,7 +40,26 @@ def test_summary_lists_challenges_with_their_id(challenge_folder):
         "marking": "public",
         "keywords": "biotechnology",
         "challenge": "demo-one",
+        "code": "",
     }
+
+
+def test_summary_carries_the_code_each_row_inserts():
+    from genesis_lab.catalog import get_catalog
+
+    records = {r["id"]: r for r in catalog_summary()}
+    calls = {"dataset": "ds = gl.open_dataset", "model": "model = gl.load_model",
+             "simulator": "sim = gl.get_simulator"}  # fmt: skip
+    for entry in get_catalog():
+        rec = records[entry.id]
+        assert (rec["kind"], rec["title"], rec["marking"]) == (
+            entry.kind, entry.title, entry.marking)  # fmt: skip
+        if entry.kind == "challenge":
+            continue
+        lines = rec["code"].splitlines()
+        assert lines[0] == "import genesis_lab as gl"
+        assert lines[1] == f'{calls[entry.kind]}("{entry.id}")', rec["code"]
+        compile(rec["code"], entry.id, "exec")
 
 
 def test_open_copies_once_and_keeps_user_edits(challenge_folder, tmp_path):

@@ -1,0 +1,284 @@
+"""Layout facts of the Genesis side panel, its status-bar item and the notebook widgets, measured
+in a real chromium against the session's JupyterLab: nothing runs past its container, titles are
+whole, groups and markings are shown, every control is visible and enabled, and the dataset
+action writes its code into a real notebook cell. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fixtures.browser import ARTIFACTS, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+GROUPS = {"dataset": "Datasets", "model": "Models", "simulator": "Simulators",
+          "challenge": "Challenges"}  # fmt: skip
+WIDTHS = (800, 1024, 1280)
+MARKINGS = ["public", "controlled", "proprietary", "export-controlled"]
+
+# every rendered element of `sel` (light DOM) whose box leaves the container's box sideways, and
+# the container itself when its content is wider than it is
+OVERFLOW = """(sel) => {
+  const out = [];
+  for (const root of document.querySelectorAll(sel)) {
+    const r = root.getBoundingClientRect();
+    if (root.scrollWidth > root.clientWidth + 1)
+      out.push(`${sel} scrolls: ${root.scrollWidth} > ${root.clientWidth}`);
+    for (const el of root.querySelectorAll('*')) {
+      const b = el.getBoundingClientRect();
+      if (b.width === 0 || b.height === 0 || el.closest('.bk-root, svg')) continue;
+      if (b.left < r.left - 1 || b.right > r.right + 1)
+        out.push(`${el.tagName}.${el.className}: ${b.left}-${b.right} outside ${r.left}-${r.right}`);
+    }
+  }
+  return out;
+}"""
+
+CONTROLS = """(sel) => [...document.querySelectorAll(sel + ' button, ' + sel + ' input, '
+  + sel + ' select, ' + sel + ' textarea')].filter(el => !el.closest('[hidden]')).map(el => {
+    const b = el.getBoundingClientRect();
+    return {label: el.textContent || el.placeholder || el.className,
+            visible: b.width > 0 && b.height > 0 && getComputedStyle(el).visibility !== 'hidden',
+            disabled: el.disabled, fits: el.tagName !== 'BUTTON'
+              || (el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1)};
+  })"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _write_notebook(server, name: str, sources: list[str]) -> None:
+    cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [],
+              "execution_count": None} for s in sources]  # fmt: skip
+    nb = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (server.root / name).write_text(json.dumps(nb))
+
+
+def _open_panel(page, server, path: str):
+    page.goto(server.lab_url(f"{path}?reset"))
+    tab = page.locator("li.lm-TabBar-tab[data-id='genesis-panel']")
+    tab.wait_for(timeout=60_000)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    panel = page.locator("#genesis-panel")
+    panel.wait_for(state="visible")
+    page.wait_for_selector("#genesis-panel .jp-GenesisPanel-item", timeout=30_000)
+    return panel
+
+
+def test_side_panel_groups_titles_badges_actions_and_status_bar(page, lab_server):
+    records = lab_server.api("genesis/catalog")
+    by_id = {r["id"]: r for r in records}
+    _write_notebook(lab_server, "insert.ipynb", [""])
+    page.set_viewport_size({"width": 1024, "height": 768})
+    panel = _open_panel(page, lab_server, "lab/tree/insert.ipynb")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+    headings = panel.locator(".jp-GenesisPanel-group .jp-GenesisPanel-heading").all_inner_texts()
+    kinds = {r["kind"] for r in records}
+    assert [h.lower() for h in headings] == [h.lower() for k, h in GROUPS.items() if k in kinds]
+    rows = panel.locator(".jp-GenesisPanel-item:not(.jp-GenesisPanel-agentRequest)")
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('#genesis-panel .jp-GenesisPanel-group')].flatMap(
+          g => [...g.querySelectorAll('.jp-GenesisPanel-item')].map(li => {
+            const t = li.querySelector('.jp-GenesisPanel-title');
+            const badge = li.querySelector('.jp-GenesisPanel-badge');
+            const s = badge ? getComputedStyle(badge) : null;
+            return {group: g.dataset.kind, id: li.dataset.id, text: t.textContent,
+                    hover: t.title, whole: t.scrollWidth <= t.clientWidth + 1
+                      && t.scrollHeight <= t.clientHeight + 1,
+                    marking: badge && badge.textContent, fg: s && s.color,
+                    bg: s && s.backgroundColor,
+                    actions: [...li.querySelectorAll('button')].map(b => b.textContent)};
+          }))"""
+    )
+    assert rows.count() == len(shown) == len(records)
+    for row in shown:
+        rec = by_id[row["id"]]
+        assert row["group"] == rec["kind"] and row["text"] == rec["title"], row
+        assert row["whole"] and rec["id"] in row["hover"], row
+        assert row["marking"] == rec["marking"], row
+        assert _contrast(row["fg"], row["bg"]) >= 4.5, row
+        want = ["Open", "Run"] if rec["kind"] == "challenge" else ["Insert"]
+        assert row["actions"] == want, row
+    # every marking's badge (this lab's catalog is public only: drawn here from the stylesheet)
+    styles = page.evaluate(
+        """(markings) => markings.map(m => {
+          const b = document.createElement('span');
+          b.className = `jp-GenesisPanel-badge jp-GenesisPanel-badge-${m}`;
+          b.textContent = m;
+          document.querySelector('#genesis-panel .jp-GenesisPanel-meta').appendChild(b);
+          const s = getComputedStyle(b);
+          const out = {fg: s.color, bg: s.backgroundColor, border: s.borderTopColor};
+          b.remove();
+          return out;
+        })""",
+        MARKINGS,
+    )
+    for marking, s in zip(MARKINGS, styles, strict=True):
+        assert _contrast(s["fg"], s["bg"]) >= 4.5, (marking, s)
+    assert len({s["bg"] for s in styles}) == len({s["border"] for s in styles}) == len(MARKINGS)
+    assert page.evaluate(OVERFLOW, "#genesis-panel") == []
+    controls = page.evaluate(CONTROLS, "#genesis-panel")
+    bad = [c for c in controls if not c["visible"] or c["disabled"] or not c["fits"]]
+    assert controls and bad == []
+    screenshot(page, "side-panel-grouped")
+    ARTIFACTS.mkdir(exist_ok=True)
+    panel.screenshot(path=str(ARTIFACTS / "side-panel-only.png"))
+
+    # the dataset action: the empty active cell first, then a new cell below it
+    dataset = sorted(r["id"] for r in records if r["kind"] == "dataset")[0]
+    simulator = sorted(r["id"] for r in records if r["kind"] == "simulator")[0]
+    panel.locator(f".jp-GenesisPanel-item[data-id='{dataset}'] .jp-GenesisPanel-insert").click()
+    panel.locator(f".jp-GenesisPanel-item[data-id='{simulator}'] .jp-GenesisPanel-insert").click()
+    page.evaluate("window.jupyterapp.shell.currentWidget.context.save()")
+    expected = [
+        f'import genesis_lab as gl\nds = gl.open_dataset("{dataset}")',
+        f'import genesis_lab as gl\nsim = gl.get_simulator("{simulator}")\nsim.run(seed=0)',
+    ]
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000
+    )
+    saved = json.loads((lab_server.root / "insert.ipynb").read_text())
+    assert ["".join(c["source"]) for c in saved["cells"]] == expected
+    screenshot(page, "side-panel-inserted-code")
+
+    # the status-bar item sits on the same line as JupyterLab's own text items
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+          .filter(e => e.getBoundingClientRect().height > 0)
+          .map(e => ({ours: !!e.closest('.jp-GenesisStatus'), text: e.textContent,
+                      ...JSON.parse(JSON.stringify(e.getBoundingClientRect()))}))"""
+    )
+    ours = [b for b in boxes if b["ours"]]
+    others = [b for b in boxes if not b["ours"]]
+    assert len(ours) == 1 and others, boxes
+    assert "core-h" in ours[0]["text"]
+    for b in others:
+        assert abs(b["y"] + b["height"] / 2 - (ours[0]["y"] + ours[0]["height"] / 2)) <= 1, b
+    page.locator("#jp-main-statusbar").screenshot(path=str(ARTIFACTS / "status-bar.png"))
+
+
+def _fulfil(route, body, status=200):
+    route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+
+def test_agent_requests_listed_decided_and_stopped(page, lab_server):
+    pending = [
+        {"id": "req-1", "tool": "gl.sweep", "digest": "ab12cd", "core_hours": 12.5, "batch": 36,
+         "reason": "over the 10 core-h gate", "created": "2026-12-04T22:00:00+00:00"},
+    ]  # fmt: skip
+    posts: list[str] = []
+
+    def agent(route):
+        url = route.request.url.split("?")[0]
+        if route.request.method == "GET":
+            _fulfil(route, pending)
+        elif url.endswith("/agent/stop"):
+            posts.append("stop")
+            _fulfil(route, {"tokens_revoked": 2, "work_cancelled": 1, "jobs_cancelled": 3,
+                            "seconds": 0.4})  # fmt: skip
+        else:
+            rid, decision = url.split("/")[-2:]
+            posts.append(f"{rid}/{decision}")
+            pending.clear()
+            _fulfil(route, {"id": rid, "decision": decision})
+
+    page.route("**/genesis/agent/**", agent)
+    panel = _open_panel(page, lab_server, "lab")
+    section = panel.locator(".jp-GenesisPanel-agents")
+    section.wait_for(state="visible", timeout=30_000)
+    row = section.locator(".jp-GenesisPanel-agentRequest[data-id='req-1']")
+    assert "gl.sweep" in row.inner_text() and "12.5 core-h" in row.inner_text()
+    for b in (row.locator(".jp-GenesisPanel-approve"), row.locator(".jp-GenesisPanel-reject"),
+              section.locator(".jp-GenesisPanel-stop")):  # fmt: skip
+        assert b.is_visible() and b.is_enabled()
+    assert page.evaluate(OVERFLOW, "#genesis-panel") == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    panel.screenshot(path=str(ARTIFACTS / "side-panel-agent-requests.png"))
+    row.locator(".jp-GenesisPanel-approve").click()
+    row.wait_for(state="detached")
+    section.locator(".jp-GenesisPanel-stop").click()
+    note = section.locator(".jp-GenesisPanel-agentNote")
+    page.wait_for_function(
+        "() => document.querySelector('.jp-GenesisPanel-agentNote').textContent"
+        ".includes('3 jobs cancelled')"
+    )
+    assert posts == ["req-1/approve", "stop"] and "2 tokens revoked" in note.inner_text()
+
+    page.unroute("**/genesis/agent/**")
+    page.route("**/genesis/agent/**", lambda route: _fulfil(route, {"message": "nope"}, 404))
+    panel = _open_panel(page, lab_server, "lab")
+    page.wait_for_timeout(500)  # the catalog has drawn; the agent request answered by then
+    assert panel.locator(".jp-GenesisPanel-agents").is_hidden()
+
+
+WIDGET_ROOTS = (".genesis-catalog-browser", ".genesis-simulator-panel",
+                ".genesis-cluster-status-widget", ".genesis-challenge-form")  # fmt: skip
+
+
+def test_widgets_fit_their_output_area_at_common_widths(page, lab_server):
+    _write_notebook(
+        lab_server,
+        "widgets.ipynb",
+        [
+            "import genesis_lab as gl\ngl.catalog()",
+            "from genesis_lab.widgets import SimulatorPanel\n"
+            'SimulatorPanel(gl.get_simulator("biotechnology/michaelis-menten"))',
+            "from genesis_lab.widgets import ClusterStatus\nClusterStatus()",
+            'from genesis_lab.widgets import ChallengeForm\nChallengeForm("ui-demo")',
+        ],
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(lab_server.lab_url("lab/tree/widgets.ipynb?reset"))
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session"
+        " && w.sessionContext.session.kernel"
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=60_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    for root in WIDGET_ROOTS:
+        page.locator(root).first.wait_for(timeout=60_000)
+    # long entries in the list: the catalog browser selects one with a long title and sha256
+    page.locator(".genesis-catalog-search input").fill("decay")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        for root in WIDGET_ROOTS:
+            assert page.evaluate(OVERFLOW, f".jp-OutputArea-output:has({root})") == [], (
+                width,
+                root,
+            )
+            controls = page.evaluate(CONTROLS, root)
+            assert controls and all(c["visible"] and c["fits"] for c in controls), (
+                width,
+                root,
+                controls,
+            )
+        page.locator(WIDGET_ROOTS[0]).scroll_into_view_if_needed()
+        screenshot(page, f"widgets-catalog-browser-{width}")
+        page.locator(WIDGET_ROOTS[1]).scroll_into_view_if_needed()
+        screenshot(page, f"widgets-simulator-panel-{width}")
+        page.locator(WIDGET_ROOTS[3]).scroll_into_view_if_needed()
+        screenshot(page, f"widgets-cluster-challenge-{width}")
