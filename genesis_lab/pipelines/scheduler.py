@@ -38,7 +38,7 @@ from genesis_lab.pipelines.schedules import Schedule, ScheduleBook
 from genesis_lab.pipelines.store import write_json_atomic
 from genesis_lab.settings import Settings, get_settings
 
-__all__ = ["Scheduler", "due_slot", "fire", "job_environment", "owner_prefix"]
+__all__ = ["Scheduler", "due_slot", "fire", "job_environment"]
 
 Clock = Callable[[], dt.datetime]
 AccountOf = Callable[[str], str]
@@ -78,17 +78,6 @@ def due_slot(schedule: Schedule, now: dt.datetime) -> dt.datetime | None:
         if following > now:
             return slot
         slot = following
-
-
-def owner_prefix(owner: str) -> list[str]:
-    """``runuser -u OWNER --`` when running as root for another real Unix user; else nothing."""
-    if os.geteuid() != 0 or owner == getpass.getuser():
-        return []
-    try:
-        pwd.getpwnam(owner)
-    except KeyError:
-        return []  # not a Unix account (hub-only user): run as this user, the owner is recorded
-    return ["runuser", "-u", owner, "--"]
 
 
 def job_environment(settings: Settings, owner: str, allocation: str | None) -> dict[str, str]:

@@ -66,13 +66,35 @@ def test_a_slot_can_be_claimed_only_once(demo_challenge):
     assert journal.claim(s, slot) is None
 
 
-def test_runs_are_started_as_the_owner_when_root_and_a_real_user():
+def test_runs_are_started_as_the_owners_account_when_root():
     import getpass
     import os
 
-    from genesis_lab.pipelines.scheduler import owner_prefix
+    from genesis_lab.errors import GenesisError
+    from genesis_lab.pipelines.scheduler import Scheduler
 
-    assert owner_prefix(getpass.getuser()) == []
-    assert owner_prefix("no-such-unix-user-xyz") == []  # a hub-only user: run as us, recorded
-    expected = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
-    assert owner_prefix("nobody") == expected
+    plain = Scheduler()  # no hub mapping: owners are Unix names; a hub-only user runs as us
+    assert plain.account(getpass.getuser()) is None
+    assert plain.account("no-such-unix-user-xyz") is None
+    hub = Scheduler(account_of=lambda owner: f"x-{owner}")
+    if os.geteuid() != 0:
+        assert plain.account("nobody") is None and hub.account("nobody") is None
+        return
+    assert plain.account("nobody").pw_name == "nobody"
+    with pytest.raises(GenesisError, match=r"owner 'nobody' has no Unix account 'x-nobody'"):
+        hub.account("nobody")  # never run as root instead
+
+
+def test_an_owners_run_gets_the_sites_paths_and_nothing_of_the_schedulers(monkeypatch):
+    from genesis_lab.pipelines.scheduler import job_environment
+    from genesis_lab.settings import reset_settings
+
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "the-schedulers-own")
+    monkeypatch.setenv("GENESIS_STATE_DIR", "/srv/state")
+    monkeypatch.setenv("GENESIS_RESULTS_ROOT", "/srv/results")
+    reset_settings()
+    env = job_environment(get_settings(), "ann", "semi-hpc")
+    assert env["GENESIS_RESULTS_ROOT"] == "/srv/results"
+    assert (env["GENESIS_USER"], env["GENESIS_ALLOCATION"]) == ("ann", "semi-hpc")
+    assert "JUPYTERHUB_API_TOKEN" not in env and "GENESIS_STATE_DIR" not in env
+    assert "GENESIS_HOME" not in env
