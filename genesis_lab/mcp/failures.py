@@ -138,7 +138,7 @@ def explain(
         )
     if isinstance(exc, UnknownOutputError):
         return ToolError(
-            exc.field or "objective",
+            "objective",
             str(exc),
             allowed=", ".join(exc.allowed),
             fix="use simulator_describe to see the outputs",
@@ -147,7 +147,7 @@ def explain(
         return ToolError(
             param_field,
             str(exc),
-            fix="use simulator_describe or the tool's schema for allowed values",
+            fix="choose an allowed value (the tool's schema and simulator_describe list them)",
         )
     if isinstance(exc, GenesisError):
         return ToolError(id_field, str(exc), fix="see the message")

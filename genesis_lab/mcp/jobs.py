@@ -53,7 +53,7 @@ class JobStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def _path(self, handle: str) -> Path:
         return self.folder / f"{handle}.json"
@@ -94,8 +94,9 @@ class JobStore:
             return None
 
     def update(self, job: Job, **fields: Any) -> Job:
-        job.update(fields)
-        self.save(job)
+        with self._lock:
+            job.update(fields)
+            self.save(job)
         return job
 
     def find(self, **match: Any) -> list[Job]:

@@ -25,6 +25,7 @@ __all__ = ["TOOL_NAMES", "Toolbox"]
 TOOL_NAMES: tuple[str, ...] = tuple(A.ARGUMENTS)
 
 _ID_FIELD = {
+    "catalog_search": "domain",
     "catalog_show": "id",
     "dataset_describe": "id",
     "simulator_describe": "id",
@@ -111,7 +112,9 @@ class Toolbox:
             raise
         except Exception as exc:
             raise explain(
-                exc, id_field=_ID_FIELD.get(name, "id"), param_field=_PARAM_FIELD.get(name, "id")
+                exc,
+                id_field=_ID_FIELD.get(name, "id"),
+                param_field=_PARAM_FIELD.get(name, _ID_FIELD.get(name, "arguments")),
             ) from None
 
     # -- catalog and data --------------------------------------------------------------------

@@ -9,6 +9,7 @@ gate holds becomes a job in state ``pending-approval`` that nothing runs until
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -186,7 +187,12 @@ class Jobs:
         with _LIVE_LOCK:
             _LIVE[key] = cancel
         self.store.update(job, process=PROCESS, started=time.time())
-        self.context.gate.register_work(job.handle, cancel.set, [])
+
+        def stop() -> None:
+            cancel.set()
+            self.store.update(job, state="cancelled", message="stopped")
+
+        self.context.gate.register_work(job.handle, stop, [])
         threading.Thread(
             target=self._run, args=(job, cancel, key), daemon=True, name=f"mcp-{job.handle}"
         ).start()
@@ -343,12 +349,19 @@ def _campaign(a: A.CampaignStart, name: str | None = None) -> Any:
     from genesis_lab.simulators.registry import get_simulator
 
     sim = get_simulator(a.simulator)
+    names = [p.name for p in sim.parameters]
+    outputs = [o.name for o in sim.outputs]
+    for field, given, known in (("objective", a.objective, outputs),
+                                ("constraints", a.constraints or {}, outputs),
+                                ("fixed", a.fixed or {}, names),
+                                ("parameters", a.parameters or {}, names)):  # fmt: skip
+        for key in given:
+            if key not in known:
+                what = "output" if known is outputs else "parameter"
+                raise ToolError(f"{field}.{key}", f"{sim.id} has no {what} {key!r}",
+                                allowed=", ".join(known), fix="use simulator_describe")  # fmt: skip
     fixed = dict(a.fixed or {})
-    for key in fixed:
-        sim.parameter(key)
     include = list(a.parameters) if a.parameters else None
-    for key in include or []:
-        sim.parameter(key)
     space = Space.from_simulator(sim, include=include, fixed=fixed)
     dims = list(space.dimensions)
     for key, rng in (a.parameters or {}).items():
@@ -376,14 +389,25 @@ def _campaign(a: A.CampaignStart, name: str | None = None) -> Any:
     )
 
 
+class _Stopped(Exception):
+    """Raised between two trials to stop a campaign (its trials stay in the store)."""
+
+
 def _run_campaign(a: A.CampaignStart, job: Job, progress: Any, cancel: threading.Event, _: Path):
     campaign = _campaign(a, job["campaign"])  # an existing store resumes
     done = len(campaign.trials)
     progress(done, a.budget, f"{done}/{a.budget} trials")
-    while len(campaign.trials) < campaign.budget and not cancel.is_set():
-        campaign.run(max_rounds=1)
-        done = len(campaign.trials)
+
+    def on_trial(record: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
         progress(done, a.budget, f"{done}/{a.budget} trials")
+        if cancel.is_set():
+            raise _Stopped
+
+    if not cancel.is_set():
+        with contextlib.suppress(_Stopped):
+            campaign.run(on_trial=on_trial)
     return campaign.status()
 
 
