@@ -179,7 +179,7 @@ WORKER = textwrap.dedent(
         done.set()
     gate.register_work("campaign-7", cancel, [])
     print("ready", flush=True)
-    done.wait(60)
+    done.wait(10)
     time.sleep(1)
     """
 )
@@ -241,3 +241,29 @@ def test_the_session_gate_reads_its_allocations_limits(tmp_path, monkeypatch):
     monkeypatch.setenv("GENESIS_ALLOCATION", "other")
     reset_settings()
     assert Gate.for_session().limits == AgentLimits()
+
+
+def test_the_cli_lists_approves_and_rejects(capsys):
+    import json
+
+    from genesis_lab.cli import main
+
+    gate = Gate.for_session()
+    a = gate.admit("sweep_start", {"n": 1}, Estimate(gate.limits.core_hours_per_call + 1, False))
+    b = gate.admit("sweep_start", {"n": 2}, Estimate(gate.limits.core_hours_per_call + 1, False))
+    assert main(["agent", "pending", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [p["id"] for p in listed] == [a.request_id, b.request_id]
+    assert main(["agent", "approve", a.request_id, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"id": a.request_id, "decision": "approved"}
+    assert main(["agent", "reject", b.request_id]) == 0
+    capsys.readouterr()
+    assert (gate.decision(a.request_id), gate.decision(b.request_id)) == ("approved", "rejected")
+    assert main(["agent", "approve", "r-0000"]) == 1
+    assert "'r-0000'" in capsys.readouterr().err
+    assert main(["agent", "stop", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["tokens_revoked"] == 0 and "no hub token" in report["errors"][0]
+    assert gate.admit("catalog_search", {}, Estimate(0, False)).status == "refused"
+    assert main(["agent", "enable"]) == 0
+    assert gate.admit("catalog_search", {}, Estimate(0, False)).status == "allowed"
