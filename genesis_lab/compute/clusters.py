@@ -301,7 +301,7 @@ def cluster(**overrides: Any) -> Any:
     kwargs = _job_kwargs(alloc, user, overrides)
     conf = scheduler_config(alloc.scheduler)
     cls = _cluster_class(alloc.scheduler)
-    plugin = _usage_plugin(alloc, user, conf.get("sacct"))
+    plugin = _usage_plugin(alloc, user, conf.get("sacct"), kwargs["job_name"])
     c = cls(
         scheduler_options={"dashboard_address": conf["dashboard_address"], "plugins": [plugin]},
         asynchronous=asynchronous,
@@ -337,10 +337,14 @@ def _job_id_lookup(c: Any) -> Any:
     return job_id_of
 
 
-def _usage_plugin(alloc: Allocation, user: str, sacct: list[str] | None) -> Any:
+def _usage_plugin(
+    alloc: Allocation, user: str, sacct: list[str] | None, job_name: str | None = None
+) -> Any:
     from genesis_lab.compute.usage import UsagePlugin
+    from genesis_lab.compute.watchdog import running_jobs
 
-    return UsagePlugin(allocation=alloc.id, user=user, sacct=sacct)  # the site ledger's charge
+    lookup = functools.partial(running_jobs, alloc.scheduler, job_name) if job_name else None
+    return UsagePlugin(allocation=alloc.id, user=user, sacct=sacct, running_jobs=lookup)
 
 
 def _local_cluster(alloc: Allocation | None, overrides: dict[str, Any]) -> Any:

@@ -69,6 +69,7 @@ class UsagePlugin(SchedulerPlugin):
         charge_record: Callable[[UsageRecord], Any] | None = None,
         sacct: list[str] | None = None,
         job_id_of: Callable[[str], str | None] | None = None,
+        running_jobs: Callable[[], list[tuple[str, int, float]]] | None = None,
     ):
         if charge_record is None:
             if ledger is not None:
@@ -86,21 +87,38 @@ class UsagePlugin(SchedulerPlugin):
         self.charged_jobs: set[str] = set()
         self.records: list[UsageRecord] = []
         self.pending: set[asyncio.Future[Any]] = set()
+        self.running_jobs = running_jobs
+        self.job_starts: dict[str, tuple[int, float]] = {}
 
     def add_worker(self, scheduler: Any, worker: str) -> None:
         ws = scheduler.workers.get(worker)
         if ws is None:
             return
         name = str(ws.name)
-        self.active[worker] = (name, int(ws.nthreads), time.time(), self.job_id_of(name))
+        job_id = self.job_id_of(name)
+        self.active[worker] = (name, int(ws.nthreads), time.time(), job_id)
+        if job_id and self.running_jobs and job_id not in self.job_starts:
+            self._track(asyncio.ensure_future(asyncio.to_thread(self._note_job_starts)))
+
+    def _note_job_starts(self) -> None:
+        """Cores and start of the cluster's running jobs, from the scheduler's queue."""
+        assert self.running_jobs is not None
+        try:
+            for job_id, cores, start in self.running_jobs():
+                self.job_starts.setdefault(job_id, (cores, start))
+        except GenesisError as exc:
+            logger.warning("genesis usage: job starts unknown, charging worker lifetimes: %s", exc)
+
+    def _track(self, task: asyncio.Future[Any]) -> asyncio.Future[Any]:
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+        return task
 
     def _charge_later(self, entry: tuple[str, int, float, str | None], end: float) -> Any:
         # sacct and the service are I/O: off the event loop, shielded so a closing scheduler
         # cannot drop the record half-way
-        task = asyncio.ensure_future(asyncio.to_thread(self.charge, entry, end))
-        self.pending.add(task)
-        task.add_done_callback(self.pending.discard)
-        return asyncio.shield(task)
+        return asyncio.shield(self._track(asyncio.ensure_future(
+            asyncio.to_thread(self.charge, entry, end))))  # fmt: skip
 
     def remove_worker(self, scheduler: Any, worker: str, *, stimulus_id: str, **kw: Any) -> Any:
         entry = self.active.pop(worker, None)
@@ -116,17 +134,22 @@ class UsagePlugin(SchedulerPlugin):
             await asyncio.wait(list(self.pending), timeout=60)
 
     def charge(self, entry: tuple[str, int, float, str | None], end: float) -> UsageRecord | None:
-        """Record one departed worker: from sacct once per job when it answers, else its lifetime."""
+        """Record one departed worker, once per job: from sacct when it answers, else from the
+        job's cores and start in the queue until now; without a job, the worker's lifetime."""
         name, nthreads, start, job_id = entry
+        if job_id and job_id in self.charged_jobs:
+            return None
         if job_id and self.sacct:
-            if job_id in self.charged_jobs:
-                return None
             found = sacct_usage(self.sacct, job_id, end)
             if found is not None:
                 self.charged_jobs.add(job_id)
                 cores, s, e = found
                 return self._append(job_id, cores, s, e, "sacct")
             self.sacct = None  # accounting is off on this cluster; stop asking
+        if job_id and job_id in self.job_starts:
+            self.charged_jobs.add(job_id)
+            cores, job_start = self.job_starts[job_id]
+            return self._append(job_id, cores, min(job_start, end), end, "job-lifetime")
         return self._append(job_id or name, nthreads, start, end, "worker-lifetime")
 
     def _append(
