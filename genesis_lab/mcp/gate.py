@@ -125,18 +125,17 @@ class _Work:
 class Gate:
     """Admits agent calls within an allocation's limits; holds the others for the user.
 
-        >>> import tempfile, pathlib
-        >>> from genesis_lab.access.hubapi import AGENT_SCOPE, HubAPIError, HubClient
-    from genesis_lab.compute.allocations import AgentLimits
-        >>> gate = Gate(AgentLimits(core_hours_per_call=1), pathlib.Path(tempfile.mkdtemp()))
-        >>> gate.admit("simulator_run", {"n": 1}, Estimate(0.1, False)).status
-        'allowed'
-        >>> held = gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False))
-        >>> held.status, gate.decision(held.request_id)
-        ('pending', 'pending')
-        >>> gate.approve(held.request_id, by="alice")
-        >>> gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False)).status
-        'allowed'
+    >>> import tempfile, pathlib
+    >>> from genesis_lab.compute.allocations import AgentLimits
+    >>> gate = Gate(AgentLimits(core_hours_per_call=1), pathlib.Path(tempfile.mkdtemp()))
+    >>> gate.admit("simulator_run", {"n": 1}, Estimate(0.1, False)).status
+    'allowed'
+    >>> held = gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False))
+    >>> held.status, gate.decision(held.request_id)
+    ('pending', 'pending')
+    >>> gate.approve(held.request_id, by="alice")
+    >>> gate.admit("sweep_start", {"n": 10**6}, Estimate(50, False)).status
+    'allowed'
     """
 
     def __init__(
