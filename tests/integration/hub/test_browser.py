@@ -193,6 +193,8 @@ def look_at_the_pending_page(hub, page, name: str) -> None:
         pending.goto(f"{hub.url}/hub/spawn-pending/{name}")
         assert "/spawn-pending/" in pending.url, pending.url
         assert pending.locator("#genesis-cancel").is_visible()
+        stops = pending.locator("button:visible", has_text=re.compile("Cancel|Stop"))
+        assert stops.count() == 1  # JupyterHub 6 draws a stop button of its own: one is shown
         check_layout(pending, "spawn-pending", (WIDE, NARROW))
     finally:
         pending.close()
@@ -230,11 +232,13 @@ def test_every_hub_page_is_branded_and_laid_out(hub, page, monkeypatch):
     )
     assert style["image"].startswith("url(") and "svg" in style["image"], style  # the arrow
     assert style["repeat"].startswith("no-repeat") and style["appearance"] == "none", style
-    for gap in page.evaluate(FORM_GAPS):
+    gaps = page.evaluate(FORM_GAPS)
+    assert [g["label"] for g in gaps] == ["Allocation", "Cores", "Memory", "Walltime"]
+    for gap in gaps:
         assert gap["labelBottom"] <= gap["fieldTop"] + 0.5, gap  # label above its field
         if gap["prevBottom"] is not None:
-            assert gap["labelTop"] >= gap["prevBottom"] - 0.5, gap  # no overlap with the above
-            assert gap["labelTop"] - gap["prevFieldBottom"] >= 8, gap  # visibly apart
+            assert gap["labelTop"] - gap["prevBottom"] >= 8, gap  # apart from what is above
+            assert gap["labelTop"] > gap["prevFieldBottom"], gap
     for field in ("allocation", "cores", "memory", "walltime"):
         help_text = page.locator(f"#genesis-{field}-help")
         assert help_text.is_visible() and len(help_text.inner_text()) > 20, field
