@@ -1,12 +1,17 @@
 """Hub timings on real parts: login-to-JupyterLab for 10 users at once (genesis vs plain spawner),
-one spawn vs a bare jupyter-server start, and 20 users logging in at once (overload).
+one spawn vs a bare jupyter-server start, 20 users logging in at once (overload) on SQLite and on
+PostgreSQL, and the genesis service's zarr read through the hub's proxy (Traefik, and
+configurable-http-proxy in the same run) against a direct disk read.
 
-Run: ``.venv/bin/python benchmarks/bench_hub.py`` (needs ``make proxy``; a few minutes on 2 cores).
+Run: ``.venv/bin/python benchmarks/bench_hub.py [PART ...]`` (parts: proxy, spawn; default both;
+needs ``make install`` and ``make proxy``, root and Debian's PostgreSQL; several minutes on 2 cores).
 """
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures
+import contextlib
 import os
 import shutil
 import socket
@@ -21,9 +26,11 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration" / "service"))
 
-from _report import claim
+from _report import claim, context
 from fixtures.hub import _shutdown, start_hub
+from fixtures.postgres import running_postgres
 
 FORM = {"allocation": "open-local", "cores": "1", "memory": "512MiB", "walltime": "00:30:00"}
 
@@ -31,7 +38,11 @@ CLAIMS = (
     "genesis spawner login-to-lab median / plain local spawner",
     "one spawn to ready / bare jupyter-server start",
     "overload: users of 20 without a session",
+    "PostgreSQL: users of 20 logging in and spawning at once without a session",
+    "PostgreSQL p95 login-to-lab of 20 at once / SQLite",
+    "zarr read through the hub's proxy (traefik) / direct from disk (throughput)",
 )
+PROXY_ROUNDS = 7
 
 
 def p95(xs: list[float]) -> float:
@@ -124,8 +135,9 @@ def bare_server_seconds(workdir: Path) -> float:
         proc.wait(20)
 
 
-def main() -> int:
+def spawn_benchmarks() -> None:
     base = Path(tempfile.mkdtemp(prefix="bench-hub-"))
+    os.chmod(base, 0o755)  # the service and session accounts enter the hubs' folders inside
     plain_home = base / "plain-sessions"
     plain_args = [
         "--JupyterHub.spawner_class=simple",
@@ -176,12 +188,126 @@ def main() -> int:
         claim("overload: users of 20 without a session", 20 - sum(done), 0, unit="",
               details=f"all in {total:.1f}s")  # fmt: skip
         stop_all(genesis, [n for n, ok in zip(g_users, done, strict=True) if ok])
+        postgres_overload(base, sqlite_times=times)
     finally:
         _shutdown(genesis)
         _shutdown(plain)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def postgres_overload(base: Path, sqlite_times: list[float]) -> None:
+    """The overload wave again on a hub whose database is a real PostgreSQL server."""
+    with running_postgres() as pg, contextlib.ExitStack() as stack:
+        hub = start_hub(base / "pg", extra_hub={"concurrent_spawn_limit": 10,
+                                                 "db_url": pg.create_database("bench_hub")})  # fmt: skip
+        stack.callback(_shutdown, hub)
+        users = [hub.new_user(f"pg{i}") for i in range(20)]
+        t0 = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(login_to_lab, hub, n, FORM, 600) for n in users]
+            done = [f.exception() is None for f in futures]
+            times = [f.result() for f in futures if f.exception() is None]
+        total = time.perf_counter() - t0
+        errors = {str(f.exception()) for f in futures if f.exception() is not None}
+        claim("PostgreSQL: users of 20 logging in and spawning at once without a session",
+              20 - sum(done), 0, unit="",
+              details=f"all in {total:.1f}s{'; ' + '; '.join(errors) if errors else ''}")  # fmt: skip
+        if times:
+            pg95, lite95 = p95(times), p95(sqlite_times)
+            claim("PostgreSQL p95 login-to-lab of 20 at once / SQLite", pg95 / lite95, 1.5,
+                  details=f"p95 {pg95:.1f}s vs {lite95:.1f}s, medians "
+                  f"{statistics.median(times):.1f}s vs {statistics.median(sqlite_times):.1f}s, "
+                  "concurrent_spawn_limit=10, same run")  # fmt: skip
+        stop_all(hub, [n for n, ok in zip(users, done, strict=True) if ok])
+
+
+def proxy_benchmarks() -> None:
+    """The service's zarr read: direct from disk, at the service's own address (as sessions reach
+    it), through the hub's Traefik and through configurable-http-proxy, rotated round by round."""
+    import xarray as xr
+    from bench_service import BIG_ID, _write_big_store
+    from svc_hub import serve_test_datasets
+
+    import genesis_lab as gl
+    from genesis_lab.settings import reset_settings
+
+    base = Path(tempfile.mkdtemp(prefix="bench-proxy-"))
+    os.chmod(base, 0o755)  # the service account reads its hub's site file inside
+    hubs = {}
+    try:
+        for kind in ("traefik", "chp"):
+            hubs[kind] = serve_test_datasets(start_hub(base / kind, extra_hub={"proxy": kind}))
+        stores = {kind: _write_big_store(svc) for kind, svc in hubs.items()}
+        for svc in hubs.values():
+            deadline = time.monotonic() + 30
+            while svc.get(f"api/data/{BIG_ID}", "c-controlled").status_code != 200:
+                assert time.monotonic() < deadline, "the service never listed the dataset"
+                time.sleep(0.2)
+
+        def direct() -> None:
+            ds = xr.open_zarr(stores["traefik"], chunks={})
+            ds["thickness"].data.sum().compute(num_workers=8)
+
+        def through(url: str, token: str):
+            def read() -> None:
+                os.environ["GENESIS_SERVICE_URL"], os.environ["JUPYTERHUB_API_TOKEN"] = url, token
+                reset_settings()
+                ds = gl.open_dataset(BIG_ID)
+                ds["thickness"].data.sum().compute(num_workers=8)
+
+            return read
+
+        t, c = hubs["traefik"], hubs["chp"]
+        ways = {
+            "direct": direct,
+            "service": through(t.direct_url, t.token("c-controlled")),
+            "traefik": through(t.service_url, t.token("c-controlled")),
+            "chp": through(c.service_url, c.token("c-controlled")),
+        }
+        for read in ways.values():
+            read()  # warm: imports, page cache, connection pools
+        seconds: dict[str, list[float]] = {way: [] for way in ways}
+        order = list(ways)
+        for i in range(PROXY_ROUNDS):
+            for way in order[i % 4 :] + order[: i % 4]:
+                t0 = time.perf_counter()
+                ways[way]()
+                seconds[way].append(time.perf_counter() - t0)
+        ratio = {way: statistics.median(d / x for d, x in zip(seconds["direct"], seconds[way],
+                                                               strict=True))
+                 for way in ways}  # fmt: skip
+        mbs = {way: 200 / statistics.median(seconds[way]) for way in ways}
+        for way in ("service", "chp"):
+            context(f"zarr read {'at the service' if way == 'service' else 'through CHP'} / direct",
+                    ratio[way], unit="x", details=f"{mbs[way]:.0f} MB/s")  # fmt: skip
+        claim("zarr read through the hub's proxy (traefik) / direct from disk (throughput)",
+              ratio["traefik"], 0.5, op=">=",
+              details=f"traefik {mbs['traefik']:.0f} MB/s, direct {mbs['direct']:.0f} MB/s, "
+              f"service's own address {ratio['service']:.2f}x ({mbs['service']:.0f} MB/s), "
+              f"configurable-http-proxy {ratio['chp']:.2f}x ({mbs['chp']:.0f} MB/s); 200 MB in "
+              f"8 chunks of 25 MB, 8 dask threads, median of {PROXY_ROUNDS} rotated rounds")  # fmt: skip
+    finally:
+        for var in ("GENESIS_SERVICE_URL", "JUPYTERHUB_API_TOKEN"):
+            os.environ.pop(var, None)
+        reset_settings()
+        for svc in hubs.values():
+            svc.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+PARTS = {"proxy": proxy_benchmarks, "spawn": spawn_benchmarks}
+
+
+def main(parts: list[str] | None = None) -> int:
+    for part in parts or list(PARTS):
+        PARTS[part]()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("parts", nargs="*", help=f"any of {', '.join(PARTS)} (default: all)")
+    chosen = parser.parse_args().parts
+    if set(chosen) - set(PARTS):
+        parser.error(f"unknown part in {chosen}; choose from {', '.join(PARTS)}")
+    sys.exit(main(chosen))

