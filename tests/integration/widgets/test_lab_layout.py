@@ -84,18 +84,53 @@ def _open_panel(page, server, path: str):
     return panel
 
 
-def test_side_panel_groups_titles_badges_actions_and_status_bar(page, lab_server):
+def _fulfil(route, body, status=200):
+    route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+
+class AgentGate:
+    """The MCP gate's REST contract, answered by the test (the real one lists nothing pending)."""
+
+    def __init__(self):
+        self.pending = [
+            {"id": "req-1", "tool": "gl.sweep", "digest": "ab12cd", "core_hours": 12.5,
+             "batch": 36, "reason": "over the 10 core-h gate",
+             "created": "2026-12-04T22:00:00+00:00"},
+        ]  # fmt: skip
+        self.posts: list[str] = []
+
+    def __call__(self, route):
+        url = route.request.url.split("?")[0]
+        if route.request.method == "GET":
+            _fulfil(route, self.pending)
+        elif url.endswith("/agent/stop"):
+            self.posts.append("stop")
+            _fulfil(route, {"tokens_revoked": 2, "work_cancelled": 1, "jobs_cancelled": 3,
+                            "seconds": 0.4})  # fmt: skip
+        else:
+            rid, decision = url.split("/")[-2:]
+            self.posts.append(f"{rid}/{decision}")
+            self.pending.clear()
+            _fulfil(route, {"id": rid, "decision": decision})
+
+
+def test_side_panel_groups_titles_badges_actions_agents_and_status_bar(page, lab_server):
     records = lab_server.api("genesis/catalog")
     by_id = {r["id"]: r for r in records}
     _write_notebook(lab_server, "insert.ipynb", [""])
+    gate = AgentGate()
+    page.route("**/genesis/agent/**", gate)
     page.set_viewport_size({"width": 1024, "height": 768})
     panel = _open_panel(page, lab_server, "lab/tree/insert.ipynb")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    agents = panel.locator(".jp-GenesisPanel-agents")
+    request = agents.locator(".jp-GenesisPanel-agentRequest[data-id='req-1']")
+    request.wait_for(timeout=30_000)
 
     headings = panel.locator(".jp-GenesisPanel-group .jp-GenesisPanel-heading").all_inner_texts()
     kinds = {r["kind"] for r in records}
     assert [h.lower() for h in headings] == [h.lower() for k, h in GROUPS.items() if k in kinds]
-    rows = panel.locator(".jp-GenesisPanel-item:not(.jp-GenesisPanel-agentRequest)")
+    rows = panel.locator(".jp-GenesisPanel-group .jp-GenesisPanel-item")
     shown = page.evaluate(
         """() => [...document.querySelectorAll('#genesis-panel .jp-GenesisPanel-group')].flatMap(
           g => [...g.querySelectorAll('.jp-GenesisPanel-item')].map(li => {
@@ -136,10 +171,13 @@ def test_side_panel_groups_titles_badges_actions_and_status_bar(page, lab_server
     for marking, s in zip(MARKINGS, styles, strict=True):
         assert _contrast(s["fg"], s["bg"]) >= 4.5, (marking, s)
     assert len({s["bg"] for s in styles}) == len({s["border"] for s in styles}) == len(MARKINGS)
+    assert "gl.sweep" in request.inner_text() and "12.5 core-h" in request.inner_text()
     assert page.evaluate(OVERFLOW, "#genesis-panel") == []
     controls = page.evaluate(CONTROLS, "#genesis-panel")
     bad = [c for c in controls if not c["visible"] or c["disabled"] or not c["fits"]]
-    assert controls and bad == []
+    # the filter box, Stop agents, Approve and Reject, and each row's actions
+    row_actions = sum(2 if r["kind"] == "challenge" else 1 for r in records)
+    assert len(controls) == 4 + row_actions and bad == [], bad
     screenshot(page, "side-panel-grouped")
     ARTIFACTS.mkdir(exist_ok=True)
     panel.screenshot(path=str(ARTIFACTS / "side-panel-only.png"))
@@ -163,7 +201,8 @@ def test_side_panel_groups_titles_badges_actions_and_status_bar(page, lab_server
 
     # the status-bar item sits on the same line as JupyterLab's own text items
     boxes = page.evaluate(
-        """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+        """() => [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem,'
+          + ' #jp-main-statusbar .jp-GenesisStatus-text')]
           .filter(e => e.getBoundingClientRect().height > 0)
           .map(e => ({ours: !!e.closest('.jp-GenesisStatus'), text: e.textContent,
                       ...JSON.parse(JSON.stringify(e.getBoundingClientRect()))}))"""
@@ -176,59 +215,20 @@ def test_side_panel_groups_titles_badges_actions_and_status_bar(page, lab_server
         assert abs(b["y"] + b["height"] / 2 - (ours[0]["y"] + ours[0]["height"] / 2)) <= 1, b
     page.locator("#jp-main-statusbar").screenshot(path=str(ARTIFACTS / "status-bar.png"))
 
-
-def _fulfil(route, body, status=200):
-    route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
-
-
-def test_agent_requests_listed_decided_and_stopped(page, lab_server):
-    pending = [
-        {"id": "req-1", "tool": "gl.sweep", "digest": "ab12cd", "core_hours": 12.5, "batch": 36,
-         "reason": "over the 10 core-h gate", "created": "2026-12-04T22:00:00+00:00"},
-    ]  # fmt: skip
-    posts: list[str] = []
-
-    def agent(route):
-        url = route.request.url.split("?")[0]
-        if route.request.method == "GET":
-            _fulfil(route, pending)
-        elif url.endswith("/agent/stop"):
-            posts.append("stop")
-            _fulfil(route, {"tokens_revoked": 2, "work_cancelled": 1, "jobs_cancelled": 3,
-                            "seconds": 0.4})  # fmt: skip
-        else:
-            rid, decision = url.split("/")[-2:]
-            posts.append(f"{rid}/{decision}")
-            pending.clear()
-            _fulfil(route, {"id": rid, "decision": decision})
-
-    page.route("**/genesis/agent/**", agent)
-    panel = _open_panel(page, lab_server, "lab")
-    section = panel.locator(".jp-GenesisPanel-agents")
-    section.wait_for(state="visible", timeout=30_000)
-    row = section.locator(".jp-GenesisPanel-agentRequest[data-id='req-1']")
-    assert "gl.sweep" in row.inner_text() and "12.5 core-h" in row.inner_text()
-    for b in (row.locator(".jp-GenesisPanel-approve"), row.locator(".jp-GenesisPanel-reject"),
-              section.locator(".jp-GenesisPanel-stop")):  # fmt: skip
-        assert b.is_visible() and b.is_enabled()
-    assert page.evaluate(OVERFLOW, "#genesis-panel") == []
-    ARTIFACTS.mkdir(exist_ok=True)
-    panel.screenshot(path=str(ARTIFACTS / "side-panel-agent-requests.png"))
-    row.locator(".jp-GenesisPanel-approve").click()
-    row.wait_for(state="detached")
-    section.locator(".jp-GenesisPanel-stop").click()
-    note = section.locator(".jp-GenesisPanel-agentNote")
+    # agent requests: approve one, stop the agents; an absent gate (404) hides the section
+    request.locator(".jp-GenesisPanel-approve").click()
+    request.wait_for(state="detached")
+    agents.locator(".jp-GenesisPanel-stop").click()
     page.wait_for_function(
         "() => document.querySelector('.jp-GenesisPanel-agentNote').textContent"
         ".includes('3 jobs cancelled')"
     )
-    assert posts == ["req-1/approve", "stop"] and "2 tokens revoked" in note.inner_text()
-
+    note = agents.locator(".jp-GenesisPanel-agentNote").inner_text()
+    assert gate.posts == ["req-1/approve", "stop"] and "2 tokens revoked" in note
     page.unroute("**/genesis/agent/**")
-    page.route("**/genesis/agent/**", lambda route: _fulfil(route, {"message": "nope"}, 404))
-    panel = _open_panel(page, lab_server, "lab")
-    page.wait_for_timeout(500)  # the catalog has drawn; the agent request answered by then
-    assert panel.locator(".jp-GenesisPanel-agents").is_hidden()
+    page.route("**/genesis/agent/**", lambda route: _fulfil(route, {"message": "no"}, 404))
+    page.evaluate("window.jupyterapp.commands.execute('genesis:refresh')")
+    agents.wait_for(state="hidden", timeout=10_000)
 
 
 WIDGET_ROOTS = (".genesis-catalog-browser", ".genesis-simulator-panel",
