@@ -99,3 +99,28 @@ def test_require_budget_refuses_once_spent_naming_used_and_budget(genesis_home, 
     with pytest.raises(AllocationError, match="not a member"):
         require_budget("solo", "alice")
     assert get_settings().site_file == site
+
+
+def test_worker_jobs_are_charged_once_from_the_queues_start_and_close_charges_the_rest(tmp_path):
+    import asyncio
+
+    from genesis_lab.compute.usage import UsagePlugin
+
+    led = Ledger(tmp_path / "usage.jsonl")
+    queue = [("17", 4, 1_000.0)]  # id, cores, start: what squeue says of the cluster's jobs
+    plugin = UsagePlugin(ledger=led, allocation="shared", user="alice",
+                         running_jobs=lambda: list(queue))  # fmt: skip
+    plugin._note_job_starts()
+    # two worker processes of job 17 leave; a worker without a job lives on until close()
+    plugin.charge(("w-0", 2, 1_500.0, "17"), 2_800.0)
+    plugin.charge(("w-1", 2, 1_500.0, "17"), 2_900.0)
+    plugin.active["tcp://w-2"] = ("w-2", 1, 2_000.0, None)
+
+    async def close() -> None:
+        await plugin.close()
+
+    asyncio.run(close())
+    recs = [(r.ref, r.cores, r.source, r.core_hours) for r in led.records()]
+    assert recs[0] == ("17", 4, "job-lifetime", round(4 * 1_800 / 3600, 6))
+    assert len(recs) == 2 and recs[1][:3] == ("w-2", 1, "worker-lifetime") and recs[1][3] > 0
+    assert not plugin.active and not plugin.pending
