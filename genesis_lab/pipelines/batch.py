@@ -55,6 +55,7 @@ def batch_script(
     #SBATCH --partition=debug
     export GENESIS_ALLOCATION=demo
     exec true
+    <BLANKLINE>
     """
     if allocation.scheduler != "slurm":
         raise PipelineError(
