@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fixtures.browser import screenshot
 from realparts import require
 
 from genesis_lab.compute.ledger import UsageRecord, get_ledger
+from genesis_lab.report import collect
+from genesis_lab.report.render import to_html
 from genesis_lab.settings import reset_settings
 
 GL = str(Path(sys.executable).parent / "genesis-lab")
@@ -38,7 +41,7 @@ def report_html(tmp_path, monkeypatch):
 
 
 @pytest.mark.browser
-def test_report_opens_with_sections_and_rendered_plots(page, report_html):
+def test_report_opens_with_sections_and_rendered_plots(page, report_html, tmp_path):
     failed, remote, errors = [], [], []
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.on("request", lambda r: remote.append(r.url) if not r.url.startswith("file:") else None)
@@ -54,6 +57,8 @@ def test_report_opens_with_sections_and_rendered_plots(page, report_html):
     assert box and box["width"] > 100 and box["height"] > 100
     assert "16.00 core-hours in the period" in page.locator("#integration").inner_text()
     assert failed == [] and remote == [] and errors == []
+    assert page.locator(".bk-Toolbar").count() > 0  # inside bokeh's open shadow roots
+    _check_printed(page, tmp_path)
 
 
 @pytest.mark.slow
@@ -64,3 +69,31 @@ def test_report_as_pdf_through_chromium(tmp_path, report_html):
                     "-o", str(out)], check=True, timeout=300)  # fmt: skip
     data = out.read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 10_000
+
+
+def _check_printed(page, tmp_path):
+    """What the PDF prints: no toolbars, empty-state lines only in empty sections, plain notes."""
+    report = collect("2026-01-01", "2026-12-31")
+    printed = tmp_path / "printed.html"
+    printed.write_text(to_html(report, static=True))
+    page.goto(printed.as_uri())
+    page.locator("#plot-usage canvas").first.wait_for(state="attached", timeout=30_000)
+    assert page.locator(".bk-Toolbar").count() == 0
+    screenshot(page, "report-printed-html")
+    data = report.to_dict()
+    has_records = {
+        "integration": data["integration"]["total_core_hours"] > 0,
+        "engagement": bool(data["engagement"]["active_users"]),
+        "outcomes": bool(data["outcomes"]["challenge_runs"] or data["outcomes"]["assets_added"]),
+        "partnerships": bool(data["partnerships"]["users_by_organisation"]),
+    }
+    assert has_records["integration"] and has_records["engagement"]
+    for key, records in has_records.items():
+        text = page.locator(f"section#{key}").inner_text()
+        assert ("No records in this period." in text) is not records, (key, text)
+    block = page.locator("header.title-block").inner_text()
+    assert "2026-01-01 to 2026-12-31" in block and data["platform"]["version"] in block
+    if report.notes:
+        notes = page.locator("section#notes li").all_inner_texts()
+        assert notes == report.notes
+        assert all("exit code" not in n and "error" not in n.lower() for n in notes), notes
