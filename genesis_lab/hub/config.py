@@ -291,9 +291,13 @@ class HubPlan:
 
     @property
     def spawner_environment(self) -> dict[str, str]:
-        """What every session gets besides its allocation: where the genesis service answers."""
+        """What every session gets besides its allocation: where the genesis service answers and
+        the site's results store, so interactive runs land where submitted and scheduled ones do."""
         svc = self.genesis_service
-        return {"GENESIS_SERVICE_URL": f"{svc['url']}/services/genesis/"} if svc else {}
+        env = {"GENESIS_RESULTS_ROOT": str(self.settings.results_root)}
+        if svc:
+            env["GENESIS_SERVICE_URL"] = f"{svc['url']}/services/genesis/"
+        return env
 
     @property
     def services(self) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from pathlib import Path
 
 import pytest
 import requests
@@ -69,6 +70,15 @@ def test_kernel_in_the_session_charges_the_chosen_allocation(hub, two_sessions):
     assert "ALLOCATION physics-slurm" in out
     assert "ACCOUNT phys-acct" in out
     assert "#SBATCH" in out.split("SCRIPT-ACCOUNT", 1)[1]
+
+
+def test_a_session_runs_into_the_sites_results_store(hub, two_sessions):
+    out = hub.run_code(
+        two_sessions[0],
+        "from genesis_lab.settings import get_settings; print('RESULTS', get_settings().results_root)",
+    )
+    site_store = Path(hub.env["GENESIS_HOME"]) / "results"
+    assert f"RESULTS {site_store}" in out, out
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,8 @@ def test_the_shipped_site_file_is_valid(monkeypatch):
     assert "--timeout=3600" in services["idle-culler"]["command"]
     assert services["genesis"]["url"] == "http://127.0.0.1:10101"
     assert plan.spawner_environment == {
-        "GENESIS_SERVICE_URL": "http://127.0.0.1:10101/services/genesis/"
+        "GENESIS_RESULTS_ROOT": str(plan.settings.results_root),
+        "GENESIS_SERVICE_URL": "http://127.0.0.1:10101/services/genesis/",
     }
     # approval is membership of the vetted group, which the service reads on every request
     assert "GENESIS_VETTED_GROUP" not in services["genesis"]["environment"]
