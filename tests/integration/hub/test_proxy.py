@@ -94,12 +94,17 @@ def test_a_session_and_the_service_answer_through_traefik(hub, proxied_user):
     assert proxied.json() == direct.json() and proxied.json()["entries"]
 
 
-def test_traefik_listens_on_loopback_only_and_its_api_wants_a_password(hub, proxied_user):
-    pid = traefik_pid(hub)
+def api_port(hub: RunningHub) -> int:
     static = toml.loads((state_dir(hub) / "traefik.toml").read_text())
-    api_port = int(static["entryPoints"]["auth_api"]["address"].rsplit(":", 1)[1])
-    assert listening(pid) == {("127.0.0.1", hub.port), ("127.0.0.1", api_port)}
-    api = f"http://127.0.0.1:{api_port}/api/http/routers"
+    return int(static["entryPoints"]["auth_api"]["address"].rsplit(":", 1)[1])
+
+
+def test_traefik_listens_on_loopback_only(hub, proxied_user):
+    assert listening(traefik_pid(hub)) == {("127.0.0.1", hub.port), ("127.0.0.1", api_port(hub))}
+
+
+def test_traefiks_api_wants_its_password_and_is_not_on_the_public_port(hub, proxied_user):
+    api = f"http://127.0.0.1:{api_port(hub)}/api/http/routers"
     assert requests.get(api, timeout=10).status_code == 401
     assert requests.get(api, auth=("jupyterhub", "guess"), timeout=10).status_code == 401
     for path in ("/api/http/routers", "/dashboard/"):  # not on the public port either
