@@ -83,10 +83,11 @@ def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hp
     xr.testing.assert_allclose(remote, local)
     assert (remote.sizes["s0"], remote.sizes["vmax"]) == (24, 2)
     assert slurm.wait_no_jobs(name=name, timeout=30) == []
-    # two one-core workers were charged to the allocation, to alice, from their lifetimes
+    # two one-core worker jobs were charged to the allocation, to alice, from the queue's start
+    # of each job until its worker left (no slurmdbd here, so no sacct)
     recs = [r for r in get_ledger().records("fusion-hpc") if r.kind == "cluster"]
     assert len(recs) == 2 and {r.user for r in recs} == {"alice"}
-    assert {r.source for r in recs} == {"worker-lifetime"}  # no slurmdbd here, so no sacct
+    assert {r.source for r in recs} == {"job-lifetime"}
     assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
     assert {r.ref for r in recs} == {j["id"] for j in jobs}
     assert used_core_hours("fusion-hpc", "alice") == pytest.approx(sum(r.core_hours for r in recs))
