@@ -72,7 +72,8 @@ def _agent_token(svc, user: str) -> str:
 
 
 class _Client:
-    """One MCP client session (the mcp package's own) kept open in a loop of its own thread."""
+    """One MCP client session (the mcp package's own) kept open by a task in a loop of its own
+    thread (anyio's scopes must be left by the task that entered them)."""
 
     def __init__(self, url: str, token: str):
         self.url, self.token = url, token
@@ -80,36 +81,43 @@ class _Client:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.session: Any = None
-        self._stack: Any = None
-        self.run(self._open())
+        self._ready = threading.Event()
+        self._main = asyncio.run_coroutine_threadsafe(self._hold(), self.loop)
+        if not self._ready.wait(600):
+            raise TimeoutError("the MCP session did not open")
+        if self._main.done():
+            self._main.result()
 
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(600)
-
-    async def _open(self) -> None:
-        import contextlib
-
+    async def _hold(self) -> None:
         from mcp import ClientSession
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
 
-        self._stack = contextlib.AsyncExitStack()
-        http = await self._stack.enter_async_context(
-            create_mcp_http_client(headers={"Authorization": f"Bearer {self.token}"})
-        )
-        read, write = await self._stack.enter_async_context(
-            streamable_http_client(self.url, http_client=http)
-        )
-        self.session = await self._stack.enter_async_context(ClientSession(read, write))
-        await self.session.initialize()
+        self._closing = asyncio.Event()
+        try:
+            async with (
+                create_mcp_http_client(headers={"Authorization": f"Bearer {self.token}"}) as http,
+                streamable_http_client(self.url, http_client=http) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                self.session = session
+                self._ready.set()
+                await self._closing.wait()
+        finally:
+            self._ready.set()
 
     def call(self, tool: str, arguments: dict[str, Any]) -> Any:
-        result = self.run(self.session.call_tool(tool, arguments))
+        future = asyncio.run_coroutine_threadsafe(
+            self.session.call_tool(tool, arguments), self.loop
+        )
+        result = future.result(600)
         assert not result.is_error, result.content
         return result
 
     def close(self) -> None:
-        self.run(self._stack.aclose())
+        self.loop.call_soon_threadsafe(self._closing.set)
+        self._main.result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
@@ -143,11 +151,17 @@ async def _agents(urls_tokens: list[tuple[str, str]], stop: threading.Event) -> 
                         errors[0] += 1
                     k += 1
         except Exception as exc:
-            print(f"client {i} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"client {i} failed: {_leaves(exc)}", file=sys.stderr)
             errors[0] += 1
 
     await asyncio.gather(*(one(i, u, t) for i, (u, t) in enumerate(urls_tokens)))
     return latencies, errors[0]
+
+
+def _leaves(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_leaves(e) for e in exc.exceptions)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _read_ratio(store: Path, pairs: int) -> float:
@@ -213,6 +227,21 @@ def main() -> None:
         finally:
             client.close()
         added = (median(t_mcp) - median(t_local)) * 1000
+        from genesis_lab.mcp.audit import AgentAudit
+
+        audit = AgentAudit(AgentContext(user, gate=gate, token_note="bench"))
+        t_audit, _ = interleaved(
+            lambda: audit.record(tool="catalog_search", arguments=args, outcome="success",
+                                 client="bench"),
+            lambda: None,
+            pairs=15,
+        )  # fmt: skip
+        context(
+            "of which the agent audit record (POST api/audit/agent), in process",
+            median(t_audit) * 1000,
+            unit=" ms",
+            details="the service checks the token with the hub and appends to the hash-chained log",
+        )
         claim(
             "catalog_search over MCP through the hub - in process (median added ms)",
             added,
@@ -271,6 +300,9 @@ def main() -> None:
             details=f"through the service / direct from disk: idle {idle:.2f}x, while the "
             f"clients run {loaded:.2f}x (40 MB zarr, 5 interleaved pairs each)",
         )
+        if errors:
+            problems = [ln for ln in hub.log().splitlines() if " E " in ln or "Error" in ln]
+            print("\n".join(problems[-40:]), file=sys.stderr)
     finally:
         for var in ("GENESIS_SERVICE_URL", "JUPYTERHUB_API_TOKEN"):
             os.environ.pop(var, None)

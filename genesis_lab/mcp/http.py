@@ -67,6 +67,7 @@ class AgentEndpoint:
         self.server_token = server_token
         self.gate = gate
         self._auth: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._notes: dict[str, str] = {}
         self._managers: dict[str, _Manager] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpclient.AsyncHTTPClient | None = None
@@ -87,7 +88,8 @@ class AgentEndpoint:
         request = httpclient.HTTPRequest(
             self.hub_api_url + path,
             headers={"Authorization": f"token {token}"},
-            request_timeout=10,
+            connect_timeout=10,
+            request_timeout=30,
         )
         if self._http is None:  # its own pool: tornado's shared one holds 10 connections
             self._http = httpclient.AsyncHTTPClient(force_instance=True, max_clients=64)
@@ -137,8 +139,12 @@ class AgentEndpoint:
         token_id = model.get("token_id")
         if not token_id or not self.server_token:
             return ""
-        code, info = await self._hub_get(f"/users/{self.user}/tokens/{token_id}", self.server_token)
-        return str(info.get("note") or "") if code == 200 else ""
+        if token_id not in self._notes:  # a token's note never changes
+            code, info = await self._hub_get(
+                f"/users/{self.user}/tokens/{token_id}", self.server_token
+            )
+            self._notes[token_id] = str(info.get("note") or "") if code == 200 else ""
+        return self._notes[token_id]
 
     # -- MCP ------------------------------------------------------------------------------
     async def manager_for(self, model: dict[str, Any], client_name: str) -> Any:
