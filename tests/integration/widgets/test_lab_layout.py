@@ -1,7 +1,8 @@
-"""Layout facts of the Genesis side panel, its status-bar item and the notebook widgets, measured
-in a real chromium against the session's JupyterLab: nothing runs past its container, titles are
-whole, groups and markings are shown, every control is visible and enabled, and the dataset
-action writes its code into a real notebook cell. Screenshots go to test-artifacts/.
+"""Layout facts of the Genesis side panel and its status-bar item, measured in a real chromium
+against the session's JupyterLab: nothing runs past the panel, titles are whole, groups and
+markings are shown, every control is visible and enabled, the dataset action writes its code into
+a real notebook cell, the status-bar item lines up. Screenshots go to test-artifacts/. (The
+notebook widgets' widths are checked in test_lab_ui.py, in the notebooks those tests run.)
 """
 
 from __future__ import annotations
@@ -10,40 +11,13 @@ import json
 
 import pytest
 from fixtures.browser import ARTIFACTS, screenshot
+from fixtures.layout import CONTROLS, OVERFLOW
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GROUPS = {"dataset": "Datasets", "model": "Models", "simulator": "Simulators",
           "challenge": "Challenges"}  # fmt: skip
-WIDTHS = (800, 1024, 1280)
 MARKINGS = ["public", "controlled", "proprietary", "export-controlled"]
-
-# every rendered element of `sel` (light DOM) whose box leaves the container's box sideways, and
-# the container itself when its content is wider than it is
-OVERFLOW = """(sel) => {
-  const out = [];
-  for (const root of document.querySelectorAll(sel)) {
-    const r = root.getBoundingClientRect();
-    if (root.scrollWidth > root.clientWidth + 1)
-      out.push(`${sel} scrolls: ${root.scrollWidth} > ${root.clientWidth}`);
-    for (const el of root.querySelectorAll('*')) {
-      const b = el.getBoundingClientRect();
-      if (b.width === 0 || b.height === 0 || el.closest('.bk-root, svg')) continue;
-      if (b.left < r.left - 1 || b.right > r.right + 1)
-        out.push(`${el.tagName}.${el.className}: ${b.left}-${b.right} outside ${r.left}-${r.right}`);
-    }
-  }
-  return out;
-}"""
-
-CONTROLS = """(sel) => [...document.querySelectorAll(sel + ' button, ' + sel + ' input, '
-  + sel + ' select, ' + sel + ' textarea')].filter(el => !el.closest('[hidden]')).map(el => {
-    const b = el.getBoundingClientRect();
-    return {label: el.textContent || el.placeholder || el.className,
-            visible: b.width > 0 && b.height > 0 && getComputedStyle(el).visibility !== 'hidden',
-            disabled: el.disabled, fits: el.tagName !== 'BUTTON'
-              || (el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1)};
-  })"""
 
 
 def _luminance(rgb: str) -> float:
@@ -229,56 +203,3 @@ def test_side_panel_groups_titles_badges_actions_agents_and_status_bar(page, lab
     page.route("**/genesis/agent/**", lambda route: _fulfil(route, {"message": "no"}, 404))
     page.evaluate("window.jupyterapp.commands.execute('genesis:refresh')")
     agents.wait_for(state="hidden", timeout=10_000)
-
-
-WIDGET_ROOTS = (".genesis-catalog-browser", ".genesis-simulator-panel",
-                ".genesis-cluster-status-widget", ".genesis-challenge-form")  # fmt: skip
-
-
-def test_widgets_fit_their_output_area_at_common_widths(page, lab_server):
-    _write_notebook(
-        lab_server,
-        "widgets.ipynb",
-        [
-            "import genesis_lab as gl\ngl.catalog()",
-            "from genesis_lab.widgets import SimulatorPanel\n"
-            'SimulatorPanel(gl.get_simulator("biotechnology/michaelis-menten"))',
-            "from genesis_lab.widgets import ClusterStatus\nClusterStatus()",
-            'from genesis_lab.widgets import ChallengeForm\nChallengeForm("ui-demo")',
-        ],
-    )
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(lab_server.lab_url("lab/tree/widgets.ipynb?reset"))
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget;"
-        " return w && w.sessionContext && w.sessionContext.session"
-        " && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }",
-        timeout=60_000,
-    )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    for root in WIDGET_ROOTS:
-        page.locator(root).first.wait_for(timeout=60_000)
-    # long entries in the list: the catalog browser selects one with a long title and sha256
-    page.locator(".genesis-catalog-search input").fill("decay")
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(300)
-        for root in WIDGET_ROOTS:
-            assert page.evaluate(OVERFLOW, f".jp-OutputArea-output:has({root})") == [], (
-                width,
-                root,
-            )
-            controls = page.evaluate(CONTROLS, root)
-            assert controls and all(c["visible"] and c["fits"] for c in controls), (
-                width,
-                root,
-                controls,
-            )
-        page.locator(WIDGET_ROOTS[0]).scroll_into_view_if_needed()
-        screenshot(page, f"widgets-catalog-browser-{width}")
-        page.locator(WIDGET_ROOTS[1]).scroll_into_view_if_needed()
-        screenshot(page, f"widgets-simulator-panel-{width}")
-        page.locator(WIDGET_ROOTS[3]).scroll_into_view_if_needed()
-        screenshot(page, f"widgets-cluster-challenge-{width}")

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from fixtures.browser import screenshot
+from fixtures.layout import assert_widgets_fit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,6 +72,12 @@ def test_catalog_browser_filters_as_you_type(page, lab_server):
     )
     assert "semiconductors/wafer-survey-2" in options.first.inner_text().replace("\xa0", " ")
     screenshot(page, "catalog-browser-filtered")
+    search.fill("decay")  # an entry with a long title, a long description and a sha256
+    page.wait_for_function(
+        "() => document.querySelectorAll('.genesis-catalog-results select option').length >= 1"
+        " && document.querySelector('.genesis-entry')"
+    )
+    assert_widgets_fit(page, [".genesis-catalog-browser"], "widgets-catalog-browser")
 
 
 def test_side_panel_lists_catalog_and_opens_a_challenge(page, lab_server):
@@ -119,7 +126,9 @@ def test_simulator_slider_updates_the_plot(page, lab_server):
             "import genesis_lab as gl\n"
             "from genesis_lab.widgets import SimulatorPanel\n"
             'panel = SimulatorPanel(gl.get_simulator("biotechnology/michaelis-menten"))\n'
-            "panel"
+            "panel",
+            "from genesis_lab.widgets import ClusterStatus\nClusterStatus()",
+            'from genesis_lab.widgets import ChallengeForm\nChallengeForm("ui-demo")',
         ],
     )
     _open_and_run(page, lab_server, name)
@@ -145,3 +154,11 @@ def test_simulator_slider_updates_the_plot(page, lab_server):
     after = page.locator(".genesis-sim-summary").inner_text()
     assert after != before
     screenshot(page, "simulator-panel-after")
+    roots = [
+        ".genesis-simulator-panel",
+        ".genesis-cluster-status-widget",
+        ".genesis-challenge-form",
+    ]
+    for root in roots:
+        page.locator(root).first.wait_for(timeout=30_000)
+    assert_widgets_fit(page, roots, "widgets")
