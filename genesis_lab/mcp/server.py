@@ -161,6 +161,28 @@ async def _answered(
     return await _settle(toolbox, held, answer)
 
 
+def _refusal(exc: ToolError) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=exc.text())],
+        structured_content={"error": exc.to_dict()},
+        is_error=True,
+    )
+
+
+def _internal(name: str, ref: str) -> types.CallToolResult:
+    text = (
+        f"{name} failed inside the server (reference {ref}; the details are in the server's "
+        "log). Check the arguments, or try again."
+    )
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
+
+
+def _success(result: dict[str, Any]) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=_text(result))], structured_content=result
+    )
+
+
 def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Server[Any]:
     """An MCP server whose tools act as ``context.user``, audited, behind ``context.gate``.
 
@@ -171,6 +193,9 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
     """
     toolbox = toolbox or Toolbox(context)
     audit = AgentAudit(context)
+
+    def audit_now(tool: str, arguments: Any, outcome: str, client: str, reason: str) -> None:
+        audit.record(tool=tool, arguments=arguments, outcome=outcome, client=client, reason=reason)
 
     async def record(tool: str, arguments: Any, outcome: str, client: str, reason: str) -> None:
         await anyio.to_thread.run_sync(
@@ -200,39 +225,48 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
             except Exception as exc:  # a client gone away does not stop the work
                 log.debug("progress not sent: %s", exc)
 
+        ask = _can_elicit(ctx)
+
+        def attempt() -> tuple[dict[str, Any] | None, types.CallToolResult | None]:
+            """The tool and its audit record in one worker thread (one hop per call)."""
+            try:
+                result = toolbox.call(name, arguments, notify)
+            except ToolError as exc:
+                audit_now(name, arguments, "denied", client, exc.text())
+                return None, _refusal(exc)
+            except Exception:
+                ref = uuid.uuid4().hex[:12]
+                log.exception("tool %s failed (reference %s)", name, ref)
+                audit_now(name, arguments, "error", client, f"internal error {ref}")
+                return None, _internal(name, ref)
+            if not (ask and result.get("state") == "pending-approval"):
+                audit_now(name, arguments, "success", client, str(result.get("state", "")))
+            return result, None
+
         try:
             result = await _answered(toolbox, name, params)
-            if result is None:
-                result = await anyio.to_thread.run_sync(toolbox.call, name, arguments, notify)
-            if result.get("state") == "pending-approval" and _can_elicit(ctx):
-                asked = await _ask_user(ctx, toolbox, name, result)
-                if isinstance(asked, types.InputRequiredResult):
-                    await record(name, arguments, "success", client, "asked the user")
-                    return asked
-                result = asked
         except ToolError as exc:
             await record(name, arguments, "denied", client, exc.text())
-            return types.CallToolResult(
-                content=[types.TextContent(type="text", text=exc.text())],
-                structured_content={"error": exc.to_dict()},
-                is_error=True,
-            )
-        except Exception:
-            ref = uuid.uuid4().hex[:12]
-            log.exception("tool %s failed (reference %s)", name, ref)
-            text = (
-                f"{name} failed inside the server (reference {ref}; the details are in the "
-                "server's log). Check the arguments, or try again."
-            )
-            await record(name, arguments, "error", client, f"internal error {ref}")
-            return types.CallToolResult(
-                content=[types.TextContent(type="text", text=text)], is_error=True
-            )
+            return _refusal(exc)
+        if result is None:
+            result, failed = await anyio.to_thread.run_sync(attempt)
+            if failed is not None:
+                return failed
+            assert result is not None
+            if not (ask and result.get("state") == "pending-approval"):
+                return _success(result)
+        if ask and result.get("state") == "pending-approval":
+            try:
+                asked = await _ask_user(ctx, toolbox, name, result)
+            except ToolError as exc:
+                await record(name, arguments, "denied", client, exc.text())
+                return _refusal(exc)
+            if isinstance(asked, types.InputRequiredResult):
+                await record(name, arguments, "success", client, "asked the user")
+                return asked
+            result = asked
         await record(name, arguments, "success", client, str(result.get("state", "")))
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=_text(result))],
-            structured_content=result,
-        )
+        return _success(result)
 
     async def list_templates(
         ctx: ServerRequestContext[Any], params: Any
