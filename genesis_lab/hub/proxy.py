@@ -59,7 +59,7 @@ class GenesisTraefikProxy(TraefikFileProviderProxy):
       made for each start and never written down (the routes file holds its bcrypt hash);
     * no call home (``global.checkNewVersion``), no limit on how long a request body may take
       (uploads of datasets; the public entrypoint listens on the site's address, loopback by
-      default);
+      default), no kept-alive connections to the backends (as configurable-http-proxy);
     * a pid file: a traefik left by an earlier hub on the same configuration is stopped first.
     """
 
@@ -89,6 +89,9 @@ class GenesisTraefikProxy(TraefikFileProviderProxy):
     def _genesis_static_config(self) -> dict[str, Any]:
         return {
             "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+            # no idle connections to the hub and sessions: Go retries a request on a connection
+            # the backend closed only when it is idempotent, so a POST there would be a 502
+            "serversTransport": {"maxIdleConnsPerHost": -1},
             "entryPoints": {
                 self.traefik_entrypoint: {
                     "transport": {"respondingTimeouts": {"readTimeout": "0s"}}
