@@ -154,10 +154,17 @@ class Ledger:
 
     def record(self, rec: UsageRecord) -> UsageRecord:
         """Append ``rec`` durably (exclusive lock, torn tail cut, one write, fsync)."""
-        self._ensure_folder()
         line = (json.dumps(asdict(rec), sort_keys=True) + "\n").encode()
-        created = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            self._ensure_folder()
+            created = not self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except PermissionError:
+            raise ComputeError(
+                f"This account may not write the site's usage ledger {self.path} (the genesis "
+                "service's): charge through the service (inside a hub session, or with "
+                "GENESIS_SERVICE_URL and a hub token in JUPYTERHUB_API_TOKEN), or as root."
+            ) from None
         try:
             if created:
                 _give_to_parent_owner(self.path)

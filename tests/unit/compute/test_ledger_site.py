@@ -3,6 +3,7 @@ genesis service a session takes (a real tornado service with a stand-in hub auth
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -124,3 +125,32 @@ def test_worker_jobs_are_charged_once_from_the_queues_start_and_close_charges_th
     assert recs[0] == ("17", 4, "job-lifetime", round(4 * 1_800 / 3600, 6))
     assert len(recs) == 2 and recs[1][:3] == ("w-2", 1, "worker-lifetime") and recs[1][3] > 0
     assert not plugin.active and not plugin.pending
+
+
+def test_an_account_that_may_not_write_the_ledger_is_told_the_path_and_the_way(tmp_path):
+    from genesis_lab.errors import ComputeError
+
+    if os.geteuid() == 0:  # root writes anywhere: try as an account that may not
+        import subprocess
+        import sys
+
+        folder = tmp_path / "ledger"
+        Ledger(folder / "usage.jsonl").record(_rec())
+        os.chmod(tmp_path, 0o755)
+        code = (
+            "from pathlib import Path; from genesis_lab.compute.ledger import Ledger, UsageRecord\n"
+            "from genesis_lab.errors import ComputeError\n"
+            f"led = Ledger(Path({str(folder / 'usage.jsonl')!r}))\n"
+            "r = UsageRecord.from_times(allocation='a', user='u', kind='cluster', ref='1', "
+            "cores=1, start=0, end=1, source='worker-lifetime')\n"
+            "try:\n    led.record(r)\nexcept ComputeError as exc:\n    print('REFUSED', exc)\n"
+        )
+        out = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", code],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert "REFUSED" in out.stdout and "GENESIS_SERVICE_URL" in out.stdout, out.stderr
+        assert len(list(Ledger(folder / "usage.jsonl").records())) == 1
+        return
+    folder = tmp_path / "ledger"
+    folder.mkdir(mode=0o500)
+    with pytest.raises(ComputeError, match="GENESIS_SERVICE_URL"):
+        Ledger(folder / "usage.jsonl").record(_rec())
