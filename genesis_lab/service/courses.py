@@ -91,6 +91,9 @@ class CourseResultsHandler(GenesisHandler):
         teaches = self.identity.admin or me in found.educators
         if not teaches and asked not in (None, me):
             self.fail(403, "forbidden", f"{me} may read only their own results.", "denied")
+        if asked is not None and asked not in (*found.learners, me):
+            self.fail(404, "not-found", f"{asked!r} is not a learner of course {course!r}.",
+                      "not-found")  # fmt: skip
         users = [asked] if asked else (found.learners if teaches else [me])
         results = await self.state.run_in_thread(_read, self.root, found, users)
         self.audit("success", f"{course}: results of {len(users)} learners")

@@ -86,6 +86,9 @@ def test_results_recorded_through_the_service_private_to_each_learner(hub, monke
     assert set(get(hub.user_token(bob)).json()["results"]) == {bob}
     assert set(get(hub.user_token(ann)).json()["results"]) == {ann}
     assert set(get(admin).json()["results"]) == {ann, bob}  # the course's educator
+    # an educator names only this course's learners: no way into another course's folder
+    assert get(admin, user=f"../other-course/{ann}").status_code == 404
+    assert get(admin, user="nobody-here").status_code == 404
     forged = requests.post(api, timeout=30, headers={"Authorization": f"token {admin}"},
                            json={"notebook": "intro", "exercise": "sum", "passed": True})  # fmt: skip
     assert forged.status_code == 403  # nobody records for a course they do not take
