@@ -161,4 +161,11 @@ def test_simulator_slider_updates_the_plot(page, lab_server):
     ]
     for root in roots:
         page.locator(root).first.wait_for(timeout=30_000)
+    # run 2's plot replaces run 1's (clear_output(wait=True)): the kernel has sent it when idle
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'idle' && document.querySelector('.genesis-sim-plot').getBoundingClientRect()"
+        ".height > 200",
+        timeout=30_000,
+    )
     assert_widgets_fit(page, roots, "widgets")
