@@ -1,7 +1,8 @@
 """The system-use notice (AC-8) on a real hub: the server refuses a login or sign-up posted
 without its acknowledgement, and the genesis service audits each acknowledged login in the
 user's name. Also JupyterHub 6's spawn options (``opt-`` queries, ``user_options`` bodies) and
-its ``SpawnException`` reasons. Uses the session's shared ``hub``."""
+its ``SpawnException`` reasons, and nativeauthenticator's password change. Uses the session's
+shared ``hub``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import time
 
 import pytest
+from fixtures.hub import PASSWORD
 from prometheus_client.parser import text_string_to_metric_families
 
 from genesis_lab.hub.notice import ACK_FIELD, NOT_ACKNOWLEDGED
@@ -102,3 +104,17 @@ def test_jupyterhub_6_options_and_refusal_reasons(hub):
     assert metric(after, count, status="failure", reason="not-member") == before + 1
     assert metric(after, "genesis_spawn_refusals_total", allocation="restricted",
                   reason="not-member") >= 1  # fmt: skip
+
+
+def test_a_user_changes_their_password_and_signs_in_with_the_new_one(hub):
+    name = hub.new_user()
+    s = hub.login(name)
+    page = s.get(f"{hub.url}/hub/change-password", timeout=30)
+    assert page.status_code == 200
+    new = "another-horse-staple-7"
+    r = s.post(f"{hub.url}/hub/change-password", timeout=30, data={
+        "old_password": PASSWORD, "new_password": new, "new_password_confirmation": new,
+        "_xsrf": hub._xsrf(s, page.text)})  # fmt: skip
+    assert "changed successfully" in r.text, r.text[-1500:]
+    assert "jupyterhub-hub-login" not in hub.login(name).cookies  # the old one no longer works
+    assert "jupyterhub-hub-login" in hub.login(name, new).cookies
