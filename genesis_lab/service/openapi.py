@@ -32,6 +32,49 @@ _ID_PARAMS = [
 ]  # fmt: skip
 
 
+def _json_request(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_USAGE_RECORD = {
+    "type": "object",
+    "required": ["allocation", "kind", "ref", "cores", "start", "end", "source"],
+    "properties": {
+        "allocation": {"type": "string"},
+        "kind": {"type": "string", "enum": ["session", "cluster", "pipeline"]},
+        "ref": {"type": "string", "minLength": 1, "maxLength": 200},
+        "cores": {"type": "integer", "minimum": 1},
+        "start": {"description": "epoch seconds or ISO 8601"},
+        "end": {"description": "epoch seconds or ISO 8601"},
+        "source": {"type": "string"},
+    },
+}
+_COURSE_PARAM = {"name": "course", "in": "path", "required": True,
+                 "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,24}$"}}  # fmt: skip
+_COURSE_RESULT = {
+    "type": "object",
+    "required": ["notebook", "exercise", "passed"],
+    "properties": {
+        "notebook": {"type": "string"},
+        "exercise": {"type": "string"},
+        "passed": {"type": "boolean"},
+        "message": {"type": "string"},
+    },
+}
+_AGENT_CALL = {
+    "type": "object",
+    "required": ["tool", "arguments_sha256", "outcome"],
+    "properties": {
+        "tool": {"type": "string", "maxLength": 64},
+        "arguments_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "outcome": {"type": "string"},
+        "client": {"type": "string"},
+        "token_note": {"type": "string"},
+        "reason": {"type": "string"},
+    },
+}
+
+
 def openapi_document(prefix: str = "/services/genesis/") -> dict[str, Any]:
     """The OpenAPI document, with paths under ``prefix``.
 
@@ -313,6 +356,78 @@ def openapi_document(prefix: str = "/services/genesis/") -> dict[str, Any]:
                         **_COMMON,
                     },
                 },
+            },
+            f"{p}/api/usage": {
+                "get": {
+                    "summary": "The caller's usage and their allocations' balances (admins: all)",
+                    "operationId": "readUsage",
+                    "responses": {
+                        "200": _resp("Records and balances", {"type": "object"}),
+                        **_COMMON,
+                    },
+                },
+                "post": {
+                    "summary": "Charge one record of the caller's own work to an allocation "
+                    "they are a member of",
+                    "operationId": "chargeUsage",
+                    "requestBody": _json_request(_USAGE_RECORD),
+                    "responses": {
+                        "201": _resp("The record as kept", {"type": "object"}),
+                        "400": _resp("A bad or missing field (named in `message`)"),
+                        **_COMMON,
+                    },
+                },
+            },
+            f"{p}/api/courses/{{course}}/results": {
+                "parameters": [_COURSE_PARAM],
+                "get": {
+                    "summary": "Exercise results: the caller's own; the course's educators and "
+                    "admins see every learner's",
+                    "operationId": "readCourseResults",
+                    "parameters": [
+                        {
+                            "name": "user",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _resp("Results per learner and notebook", {"type": "object"}),
+                        "404": _resp("No such course, or the user is not its learner"),
+                        **_COMMON,
+                    },
+                },
+                "post": {
+                    "summary": "Record one exercise outcome of the caller (learners only)",
+                    "operationId": "recordCourseResult",
+                    "requestBody": _json_request(_COURSE_RESULT),
+                    "responses": {
+                        "201": _resp("Recorded", {"type": "object"}),
+                        "400": _resp("A bad field"),
+                        "404": _resp("No such course"),
+                        **_COMMON,
+                    },
+                },
+            },
+            f"{p}/api/audit/agent": {
+                "post": {
+                    "summary": "Audit one AI agent tool call in the caller's name",
+                    "operationId": "auditAgentCall",
+                    "requestBody": _json_request(_AGENT_CALL),
+                    "responses": {
+                        "201": _resp("Recorded", {"type": "object"}),
+                        "400": _resp("A bad field (named in `message`)"),
+                        **_COMMON,
+                    },
+                }
+            },
+            f"{p}/api/audit/notice": {
+                "post": {
+                    "summary": "Audit the caller's acknowledgement of the system-use notice",
+                    "operationId": "auditNotice",
+                    "responses": {"201": _resp("Recorded", {"type": "object"}), **_COMMON},
+                }
             },
         },
     }

@@ -28,7 +28,7 @@ def test_schemathesis_5000_cases_no_server_error(service_hub, tmp_path):
         str(Path(sys.executable).parent / "schemathesis"), "run", str(spec),
         "--url", f"http://127.0.0.1:{hub.service_port}",
         "-H", f"Authorization: token {hub.token('c-controlled')}",
-        "--checks", CHECKS, "--phases", "coverage,fuzzing", "-n", "1000", "--workers", "1",
+        "--checks", CHECKS, "--phases", "coverage,fuzzing", "-n", "500", "--workers", "1",
         "--seed", "8", "--generation-database", "none", "--no-shrink",
         "--request-timeout", "30",
     ]  # fmt: skip
