@@ -226,6 +226,16 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
                 log.debug("progress not sent: %s", exc)
 
         ask = _can_elicit(ctx)
+        stop = await anyio.to_thread.run_sync(toolbox.context.gate.stopped)
+        if stop:  # over HTTP the endpoint refuses first; over stdio this is the only check
+            refused = ToolError(
+                "tool",
+                f"{name} refused: the agents of {toolbox.context.user} were stopped by "
+                f"{stop.get('by')} at {stop.get('at')}",
+                fix="the user runs `genesis-lab agent enable` to let agents run again",
+            )
+            await record(name, arguments, "denied", client, refused.text())
+            return _refusal(refused)
 
         def attempt() -> tuple[dict[str, Any] | None, types.CallToolResult | None]:
             """The tool and its audit record in one worker thread (one hop per call)."""

@@ -114,8 +114,12 @@ def test_a_stop_cancels_a_running_campaign(context) -> None:
             time.sleep(0.02)
         t0 = time.monotonic()
         report = context.gate.stop(by="ada")
+        refused = client.call_tool("catalog_search", {"text": "melt"})
+        context.gate.enable(by="ada")
         got = client.call_tool("job_status", {"handle": first["handle"], "wait_seconds": 5})
         elapsed = time.monotonic() - t0
+    # while stopped, no tool answers (a gate-free one neither); the work was cancelled at once
+    assert refused.is_error and "were stopped by ada" in refused.content[0].text
     assert report.work_cancelled == 1
     assert got.structured_content["state"] == "cancelled", got.structured_content
     assert elapsed < 5
