@@ -35,6 +35,7 @@ STANDALONE = {
     "pipelines/test_sigkill.py",
     "report/test_report_browser.py",
     "training/test_notebooks.py",
+    "mcp/test_stdio.py",
 }
 REAL_FIXTURES = {"hub", "slurm_hub", "slurm", "postgres", "service_hub", "lab_server"}
 
