@@ -292,6 +292,8 @@ def proxy_benchmarks() -> None:
         for way in ("service", "chp"):
             context(f"zarr read {'at the service' if way == 'service' else 'through CHP'} / direct",
                     ratio[way], unit="x", details=f"{mbs[way]:.0f} MB/s")  # fmt: skip
+        context("zarr read through traefik / at the service's own address (the proxy's share)",
+                ratio["traefik"] / ratio["service"], unit="x")  # fmt: skip
         claim("zarr read through the hub's proxy (traefik) / direct from disk (throughput)",
               ratio["traefik"], 0.5, op=">=",
               details=f"traefik {mbs['traefik']:.0f} MB/s, direct {mbs['direct']:.0f} MB/s, "
