@@ -94,7 +94,10 @@ class GenesisTraefikProxy(TraefikFileProviderProxy):
             "serversTransport": {"maxIdleConnsPerHost": -1},
             "entryPoints": {
                 self.traefik_entrypoint: {
-                    "transport": {"respondingTimeouts": {"readTimeout": "0s"}}
+                    "transport": {"respondingTimeouts": {"readTimeout": "0s"}},
+                    # as configurable-http-proxy does: keep a loopback client's X-Forwarded-For
+                    # and append the peer, so the service audits the same source either way
+                    "forwardedHeaders": {"trustedIPs": ["127.0.0.1/32", "::1/128"]},
                 }
             },
         }

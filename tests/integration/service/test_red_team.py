@@ -183,7 +183,9 @@ def two_sessions(service_hub):
 def _course_dir(service_hub) -> str:
     import subprocess
 
-    env = {**service_hub.hub.env}
+    hub = service_hub.hub
+    env = {**hub.env, "JUPYTERHUB_API_URL": hub.api_url,  # a course's group is the hub's
+           "JUPYTERHUB_API_TOKEN": hub.ensure_admin_token()}  # fmt: skip
     name = "redteam-course"
     done = subprocess.run(
         [str(Path(sys.executable).parent / "genesis-lab"), "course", "create", name],
