@@ -20,7 +20,13 @@ from genesis_lab.access.policy import Decision, Identity, decide, identity_from_
 from genesis_lab.catalog.entry import DOMAINS, KINDS, MARKINGS, Entry
 from genesis_lab.errors import AuditError, GenesisError, ParameterError
 from genesis_lab.service.audit_guard import FIX
-from genesis_lab.service.metrics import AUDIT_RECORDS, REQUEST_SECONDS, REQUESTS
+from genesis_lab.service.metrics import (
+    AGENT_CALLS,
+    AGENT_TOOLS,
+    AUDIT_RECORDS,
+    REQUEST_SECONDS,
+    REQUESTS,
+)
 from genesis_lab.service.state import ServiceState
 from genesis_lab.service.store import UnsafePathError, resolve_file, store_files
 from genesis_lab.service.views import dcat_catalog, entry_view
@@ -672,6 +678,7 @@ class AgentAuditHandler(GenesisHandler):
             bad.append("'tool' is required")
         if bad:
             self.fail(400, "bad-body", "; ".join(bad), "denied")
+        AGENT_CALLS.labels(body["tool"] if body["tool"] in AGENT_TOOLS else "other", outcome).inc()
         await self.audit_in_thread(
             outcome,
             body.get("reason", ""),

@@ -47,3 +47,27 @@ def test_service_metrics_count_requests_by_kind_and_status_for_admins_only(servi
     assert after[("genesis_audit_records_total", (("outcome", "not-found"),))] >= 2
     r = service_hub.get("metrics", "vetted")
     assert r.status_code == 403 and "read:metrics" in r.json()["message"]
+
+
+def test_agent_calls_counted_by_tool_and_outcome_with_unknown_tools_folded(service_hub):
+    url = f"{service_hub.service_url}metrics"
+    admin = service_hub.hub.ensure_admin_token()
+    digest = "0" * 64
+    calls = [("catalog_search", "success")] * 2 + [("simulator_run", "denied"),
+                                                   ("made-up-tool-x", "success")]  # fmt: skip
+    before = scrape(url, admin)
+    for tool, outcome in calls:
+        r = requests.post(f"{service_hub.service_url}api/audit/agent", timeout=30,
+                          headers={"Authorization": f"token {service_hub.token('vetted')}"},
+                          json={"tool": tool, "arguments_sha256": digest, "outcome": outcome})  # fmt: skip
+        assert r.status_code == 201, r.text
+    after = scrape(url, admin)
+
+    def grew(tool: str, outcome: str) -> float:
+        key = ("genesis_agent_calls_total", (("outcome", outcome), ("tool", tool)))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert grew("catalog_search", "success") == 2
+    assert grew("simulator_run", "denied") == 1
+    assert grew("other", "success") == 1  # a name no tool has gets no label of its own
+    assert not any("made-up-tool-x" in str(labels) for _, labels in after)
