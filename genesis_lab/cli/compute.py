@@ -1,10 +1,11 @@
-"""``genesis-lab alloc list|show|preview|usage`` and ``genesis-lab doctor [--security]``."""
+"""``genesis-lab alloc list|show|preview|usage|charge`` and ``genesis-lab doctor [--security]``."""
 
 from __future__ import annotations
 
 import argparse
 
 from genesis_lab.cli._output import add_json_flag, print_json, print_table
+from genesis_lab.compute.ledger import KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +40,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     use.add_argument("id", nargs="?", help="only this allocation")
     add_json_flag(use)
     use.set_defaults(func=_usage)
+
+    chg = asub.add_parser(
+        "charge",
+        help="charge one record of your own work to an allocation's site ledger (batch jobs "
+        "submitted by challenge submit do this when they end)",
+    )
+    chg.add_argument("id", help="the allocation")
+    chg.add_argument("--kind", required=True, choices=KINDS, help="what ran")
+    chg.add_argument("--ref", required=True, help="the job id or another reference")
+    chg.add_argument("--cores", required=True, type=int, help="cores held")
+    chg.add_argument("--start", required=True, help="epoch seconds or ISO 8601")
+    chg.add_argument("--end", required=True, help="epoch seconds or ISO 8601")
+    add_json_flag(chg)
+    chg.set_defaults(func=_charge)
 
     doc = sub.add_parser(
         "doctor", help="check scheduler, compute nodes, network interface and dask versions"
@@ -112,6 +127,32 @@ def _preview(args: argparse.Namespace) -> int:
         if getattr(args, k) is not None
     }
     print(job_script(args.id, **overrides), end="")
+    return 0
+
+
+def _time(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _charge(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from genesis_lab.compute.ledger import UsageRecord, charge
+    from genesis_lab.settings import get_settings
+
+    rec = charge(UsageRecord.from_times(
+        allocation=args.id, user=get_settings().user, kind=args.kind, ref=args.ref,
+        cores=args.cores, start=_time(args.start), end=_time(args.end), source="job-lifetime",
+    ))  # fmt: skip
+    if args.json:
+        print_json(asdict(rec))
+    else:
+        print(
+            f"Charged {rec.core_hours:.4f} core-hours of {rec.kind} {rec.ref} to {rec.allocation}."
+        )
     return 0
 
 

@@ -40,8 +40,12 @@ def batch_script(
     job_name: str,
     log_file: Path,
     env: Mapping[str, str] | None = None,
+    charge: Sequence[str] = (),
 ) -> str:
     """A ``sbatch`` script running ``command`` under ``allocation`` (account, partition, time).
+
+    With ``charge`` (a ``genesis-lab`` command), the job charges its own cores x elapsed time to
+    the allocation's site ledger when ``command`` ends (``alloc charge``), and exits as it did.
 
     >>> from genesis_lab.compute.allocations import Allocation
     >>> a = Allocation(id="demo", account="p1", scheduler="slurm", queue="debug")
@@ -76,7 +80,18 @@ def batch_script(
     lines += [f"#SBATCH {d}" for d in allocation.job_extra_directives]
     merged = {"GENESIS_ALLOCATION": allocation.id, **(env or {})}
     lines += [f"export {k}={shlex.quote(v)}" for k, v in merged.items()]
-    lines.append("exec " + shlex.join(command))
+    if not charge:
+        lines.append("exec " + shlex.join(command))
+        return "\n".join(lines) + "\n"
+    charge_cmd = shlex.join([*charge, "alloc", "charge", allocation.id, "--kind", "pipeline"])
+    lines += [
+        "start=$(date +%s)",
+        shlex.join(command),
+        "status=$?",
+        f'{charge_cmd} --ref "$SLURM_JOB_ID" --cores "${{SLURM_CPUS_ON_NODE:-1}}" '
+        '--start "$start" --end "$(date +%s)" || echo "genesis-lab: this job was not charged" >&2',
+        'exit "$status"',
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -154,5 +169,6 @@ def submit(
         job_name=f"genesis-{ch.id}",
         log_file=folder / f"{stamp}.out",
         env={"GENESIS_RESULTS_ROOT": str(settings.results_root), "GENESIS_USER": settings.user},
+        charge=genesis_command(),
     )
     return sbatch(script)

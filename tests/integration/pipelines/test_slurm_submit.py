@@ -6,6 +6,7 @@ import time
 import pytest
 import yaml
 
+from genesis_lab.compute.ledger import get_ledger
 from genesis_lab.pipelines import leaderboard, submit
 from genesis_lab.pipelines.scheduler import Journal, Scheduler
 from genesis_lab.pipelines.schedules import ScheduleBook
@@ -30,6 +31,7 @@ def _wait_done(slurm, name, timeout=180):
 
 
 def test_submit_runs_the_challenge_as_a_job_of_the_allocation(slurm, slurm_allocation):
+    t0 = time.monotonic()
     job = submit("demo", allocation=slurm_allocation, n=7, sleep=3)
     assert job.isdigit()
     seen = []
@@ -46,6 +48,12 @@ def test_submit_runs_the_challenge_as_a_job_of_the_allocation(slurm, slurm_alloc
     )
     assert record.metrics == {"total": 21.0, "terms": 7}
     assert record.status["allocation"] == "semi-hpc"
+    # the job charged itself to the site ledger when it ended: one core for at least the
+    # challenge's 3 s sleep, and no longer than the test waited
+    waited = time.monotonic() - t0
+    [charged] = [r for r in get_ledger().records() if r.ref == job]
+    assert (charged.allocation, charged.kind, charged.cores) == ("semi-hpc", "pipeline", 1)
+    assert 3 / 3600 <= charged.core_hours <= (waited + 1) / 3600, (charged, waited)
 
 
 def test_a_schedule_with_a_slurm_allocation_fires_as_a_batch_job(slurm, slurm_allocation):

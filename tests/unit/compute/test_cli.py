@@ -78,3 +78,19 @@ def test_doctor_local_only_passes(capsys):
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
     assert checks["dask versions"]["ok"]
     assert checks["interface to use"]["detail"].startswith("lo ")
+
+
+def test_alloc_charge_appends_the_callers_record_and_names_bad_fields(site, capsys):
+    argv = ["alloc", "charge", "laptop", "--kind", "pipeline", "--ref", "4242", "--cores", "2",
+            "--start", "1000", "--end", "2800", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    shown = json.loads(capsys.readouterr().out)
+    [kept] = [r for r in get_ledger().records() if r.ref == "4242"]
+    assert (kept.user, kept.allocation, kept.kind) == ("bob", "laptop", "pipeline")
+    assert kept.core_hours == shown["core_hours"] == 2 * 1800 / 3600
+    with pytest.raises(SystemExit) as bad_kind:
+        main([*argv[:4], "batch", *argv[5:]])
+    assert bad_kind.value.code == 2
+    assert "session, cluster, pipeline" in capsys.readouterr().err.replace("'", "")
+    assert main([*argv[:10], "yesterday", *argv[11:]]) == 1
+    assert "start='yesterday'" in capsys.readouterr().err
