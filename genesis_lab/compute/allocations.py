@@ -107,6 +107,12 @@ class AgentLimits(BaseModel):
         8.0, ge=0, description="Core-hours agents may use per day (UTC) without approval."
     )
     batch: bool = Field(False, description="Whether agents may submit batch jobs without approval.")
+    elicitation: bool = Field(
+        True,
+        description="Whether an MCP client may ask its user to approve a held call (elicitation). "
+        "An agent that drives its own client can answer for itself: false leaves approval to the "
+        "side panel and `genesis-lab agent approve` alone.",
+    )
 
 
 class Allocation(BaseModel):

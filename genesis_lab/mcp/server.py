@@ -225,7 +225,7 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
             except Exception as exc:  # a client gone away does not stop the work
                 log.debug("progress not sent: %s", exc)
 
-        ask = _can_elicit(ctx)
+        ask = _can_elicit(ctx) and toolbox.context.gate.limits.elicitation
         stop = await anyio.to_thread.run_sync(toolbox.context.gate.stopped)
         if stop:  # over HTTP the endpoint refuses first; over stdio this is the only check
             refused = ToolError(

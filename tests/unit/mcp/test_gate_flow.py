@@ -88,6 +88,25 @@ def test_elicitation_asks_the_user_and_runs_on_yes(held) -> None:
     assert held.gate.decision(first["request_id"]) == "approved"
 
 
+def test_a_site_can_leave_approval_to_the_user_alone(tmp_path, make_gate) -> None:
+    from genesis_lab.mcp.context import AgentContext
+    from genesis_lab.mcp.server import build_server
+
+    gate = make_gate(core_hours_per_call=0, core_hours_per_day=0, elicitation=False)
+    ctx = AgentContext("ada", "local", gate=gate, state_dir=tmp_path / "state")
+    asked = []
+
+    async def elicit(context, params):  # an agent answering its own client's question
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"approve": True})
+
+    with connect(build_server(ctx), elicitation_callback=elicit) as client:
+        got = client.call_tool("sweep_start", SWEEP).structured_content
+    assert asked == [] and got["state"] == "pending-approval"
+    assert gate.decision(got["request_id"]) == "pending"
+    assert not any(n.endswith(".nc") for n in _files(ctx))
+
+
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 def test_elicitation_no_rejects(held, mode) -> None:
     from genesis_lab.mcp.server import build_server
