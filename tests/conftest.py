@@ -18,6 +18,7 @@ pytest_plugins = [
     "fixtures.hub",
     "fixtures.postgres",
     "fixtures.challenges",
+    "fixtures.fake_hub",
 ]
 
 

@@ -151,11 +151,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _hub_accounts():
-    """As root, an owner's runs go to the account their sessions run as: the site's own account
-    of that name on SLURM (``runuser -u {username}``), else the hub's ``jupyter-<name>``."""
+    """As root under a hub (its managed service), an owner is a hub user and their runs go to
+    the account their sessions run as: the site's own account of that name on SLURM
+    (``runuser -u {username}``), else the hub's ``jupyter-<name>``. Without a hub, owners are
+    Unix names."""
     import os
 
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or "JUPYTERHUB_SERVICE_NAME" not in os.environ:
         return None
     from genesis_lab.hub.accounts import DEFAULT_PREFIX, account_name
     from genesis_lab.settings import get_settings

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import pwd
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 from fixtures.hub import _execute, run_async
-from realparts import is_root, require
+from fixtures.slurm import unix_user
 
 pytestmark = [pytest.mark.hub, pytest.mark.slurm, pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -45,15 +44,6 @@ try:
 except AllocationError as exc:
     print("REFUSED", exc)
 """
-
-
-def unix_user(name: str) -> str:
-    require(is_root(), "root", "SLURM sessions run as Unix users: run the tests as root")
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True)
-    return name
 
 
 def start_kernel(hub, name: str) -> str:

@@ -12,6 +12,7 @@ import time
 
 import pytest
 import requests
+from fixtures.slurm import unix_user
 from realparts import is_root, require
 
 pytestmark = [pytest.mark.hub, pytest.mark.slurm, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -22,16 +23,6 @@ print("ALLOCATION", os.environ["GENESIS_ALLOCATION"])
 print("JOB", os.environ.get("SLURM_JOB_ID"), os.environ.get("SLURM_JOB_ACCOUNT"))
 print("DASK-ACCOUNT", os.environ.get("DASK_JOBQUEUE__SLURM__ACCOUNT"))
 """
-
-
-def unix_user(name: str) -> str:
-    """A real Unix account (with home) for a SLURM session user."""
-    require(is_root(), "root", "SLURM sessions run as Unix users: run the tests as root")
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True)
-    return name
 
 
 def session_jobs(slurm, name: str) -> list[dict[str, str]]:

@@ -92,7 +92,8 @@ def test_hub_scheduler_fires_an_owners_schedule_as_them_into_the_site_store(
     status = json.loads((run / "status.json").read_text())
     assert (status["owner"], status["allocation"]) == (owner.pw_name, "physics-slurm")
     assert entry["run_id"] in [r.run_id for r in leaderboard("codon-table-variants")]
-    assert not (Path(owner.pw_dir) / ".local/share/genesis-lab/results").exists()
+    own_store = Path(owner.pw_dir) / ".local/share/genesis-lab/results" / "codon-table-variants"
+    assert not (own_store / entry["run_id"]).exists()  # the run is in the site store only
 
 
 @pytest.fixture

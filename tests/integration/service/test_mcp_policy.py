@@ -55,8 +55,13 @@ def agent_of(service_hub, user: str, monkeypatch, tmp_path):
     reset_settings()
     from anyio.from_thread import start_blocking_portal
 
-    ctx = AgentContext.from_settings(gate=object(), state_dir=tmp_path / user)
+    from genesis_lab.compute.allocations import AgentLimits
+    from genesis_lab.mcp.gate import Gate
+
+    gate = Gate(AgentLimits(), tmp_path / user / "agents", allocation="local")
+    ctx = AgentContext.from_settings(gate=gate, state_dir=tmp_path / user)
     with contextlib.ExitStack() as stack:
+        stack.callback(gate.close)
         portal = stack.enter_context(start_blocking_portal())
         client = stack.enter_context(portal.wrap_async_context_manager(Client(build_server(ctx))))
         yield _Sync(portal, client)

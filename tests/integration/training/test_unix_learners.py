@@ -112,3 +112,38 @@ def _error_of(hub, user, code):
         return hub.run_code(user, code)
     except AssertionError as exc:  # run_code raises the kernel's traceback
         return str(exc)
+
+
+@pytest.mark.slurm
+def test_a_learner_in_a_slurm_session_records_results_only_she_and_educators_read(
+    slurm_hub, monkeypatch, tmp_path
+):
+    from fixtures.slurm import unix_user
+
+    hub = slurm_hub
+    admin = hub.ensure_admin_token()
+    monkeypatch.setenv("GENESIS_HOME", hub.env["GENESIS_HOME"])
+    monkeypatch.setenv("GENESIS_SITE_FILE", hub.env["GENESIS_SITE_FILE"])
+    monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", admin)
+    reset_settings()
+    ann, bob = hub.new_user(unix_user("glcrs-ann")), hub.new_user(unix_user("glcrs-bob"))
+    name = f"s{secrets.token_hex(3)}"
+    courses.create_course(name, educators=["admin"])
+    courses.enroll(name, [ann, bob])
+    courses.assign(name, [_notebook(tmp_path / "intro.ipynb")])
+
+    r = hub.spawn(ann, {"allocation": "physics-slurm", "cores": "1", "memory": "1GB"})
+    assert r.status_code in (201, 202), r.text
+    hub.wait_ready(ann)
+    out = hub.run_code(ann, CHECKS.format(course=name))
+    assert "SUMMARY 1/2 exercises pass; still to do: product" in out, out
+    hub.stop_server(ann)
+
+    rows = {(r["learner"], r["exercise"]): r["status"] for r in courses.progress(name)}
+    assert rows == {(ann, "sum"): "pass", (ann, "product"): "fail",
+                    (bob, "sum"): "not attempted", (bob, "product"): "not attempted"}  # fmt: skip
+    api = f"{hub.url}/services/genesis/api/courses/{name}/results"
+    theirs = requests.get(api, params={"user": ann}, timeout=30,
+                          headers={"Authorization": f"token {hub.user_token(bob)}"})  # fmt: skip
+    assert theirs.status_code == 403
