@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pwd
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from batchspawner.batchspawner import JobStatus
 from jupyterhub.spawner import Spawner
 from traitlets import Float, Integer, Unicode, default
 
+from genesis_lab.access.unix import is_system_account, people_uids
 from genesis_lab.compute.allocations import Allocation
 from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub import queue
@@ -216,7 +218,19 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         return " | ".join(tail)
 
     def homedir_ready(self) -> None:
-        """Fail early with a clear message if the user has no home directory for the job."""
+        """Fail early with a clear message if the user has no home directory for the job, or is
+        root or a system account (a hub user named ``root`` must not get a root session)."""
+        try:
+            uid = pwd.getpwnam(self.user.name).pw_uid
+        except KeyError:
+            uid = None
+        if uid is not None and is_system_account(uid):
+            uids = people_uids()
+            raise SpawnRefused(
+                403,
+                f"User {self.user.name!r} is a system account (uid {uid}); sessions run only as "
+                f"people's accounts (uids {uids.start} to {uids.stop - 1}).",
+            )
         if not self.req_homedir or not Path(self.req_homedir).is_dir():
             raise SpawnRefused(
                 500,

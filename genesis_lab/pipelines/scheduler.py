@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.access.unix import is_system_account, people_uids
 from genesis_lab.errors import GenesisError, RunFailedError
 from genesis_lab.pipelines.schedules import Schedule, ScheduleBook
 from genesis_lab.pipelines.store import write_json_atomic
@@ -231,10 +232,10 @@ class Scheduler:
         if os.geteuid() != 0:
             return None
         name = self.account_of(owner) if self.account_of else owner
-        if name == getpass.getuser():
+        if name == getpass.getuser() and self.account_of is None:
             return None
         try:
-            return pwd.getpwnam(name)
+            found = pwd.getpwnam(name)
         except KeyError:
             if self.account_of is None:
                 return None  # not a Unix account (hub-only user): the owner is recorded
@@ -242,6 +243,14 @@ class Scheduler:
                 f"owner {owner!r} has no Unix account {name!r} (it is made at their first "
                 "session); the run was not started"
             ) from None
+        if self.account_of is not None and is_system_account(found.pw_uid):
+            uids = people_uids()
+            raise GenesisError(
+                f"owner {owner!r} maps to the system account {name!r} (uid {found.pw_uid}); "
+                f"scheduled runs run only as people's accounts (uids {uids.start} to "
+                f"{uids.stop - 1}); the run was not started"
+            )
+        return found
 
     def _refusal(self, schedule: Schedule) -> str | None:
         """Why the schedule's allocation cannot take another run (its budget is spent), or None."""

@@ -55,6 +55,14 @@ def test_a_local_allocation_is_refused_by_the_slurm_hub(slurm_hub):
     assert "choose a SLURM allocation" in r.json()["message"]
 
 
+def test_a_hub_user_named_like_a_system_account_gets_no_session_as_it(slurm_hub, slurm):
+    name = slurm_hub.new_user("daemon")  # Debian's daemon account, uid 1
+    r = slurm_hub.spawn(name, {"allocation": "physics-slurm", "cores": "1", "memory": "1GB"})
+    assert r.status_code == 403, r.text
+    assert "'daemon' is a system account (uid 1)" in r.json()["message"]
+    assert not session_jobs(slurm, name)
+
+
 def test_job_cancelled_outside_the_hub_marks_the_session_stopped(slurm_hub, slurm):
     name = slurm_hub.new_user(unix_user("glhub-cal"))
     assert slurm_hub.spawn(name, {"allocation": "physics-slurm"}).status_code in (201, 202)

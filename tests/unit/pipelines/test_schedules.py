@@ -83,6 +83,11 @@ def test_runs_are_started_as_the_owners_account_when_root():
     assert plain.account("nobody").pw_name == "nobody"
     with pytest.raises(GenesisError, match=r"owner 'nobody' has no Unix account 'x-nobody'"):
         hub.account("nobody")  # never run as root instead
+    # a hub user named like a system account (root included) never gets runs as that account
+    same_name = Scheduler(account_of=lambda owner: owner)  # a SLURM site's mapping
+    for system in ("root", "daemon", "nobody"):
+        with pytest.raises(GenesisError, match=rf"maps to the system account '{system}'"):
+            same_name.account(system)
 
 
 def test_an_owners_run_gets_the_sites_paths_and_nothing_of_the_schedulers(monkeypatch):
