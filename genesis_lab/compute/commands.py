@@ -5,13 +5,14 @@ A failure raises :class:`~genesis_lab.errors.SchedulerError` with command, exit 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
 from genesis_lab.errors import SchedulerError
 
-__all__ = ["run_command"]
+__all__ = ["pid_alive", "run_command"]
 
 
 def run_command(
@@ -71,3 +72,18 @@ def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""
     return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (also when it belongs to another account).
+
+    >>> pid_alive(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

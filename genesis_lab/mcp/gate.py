@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from genesis_lab.access.hubapi import AGENT_SCOPE, HubAPIError, HubClient
 from genesis_lab.compute.allocations import AgentLimits
+from genesis_lab.compute.commands import pid_alive
 from genesis_lab.errors import GenesisError
 from genesis_lab.fileio import atomic_write_text
 
@@ -104,16 +105,6 @@ def _iso(t: float) -> str:
 
 def _day(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).date().isoformat()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -409,7 +400,7 @@ class Gate:
                     report.processes += 1
                     others.remove(pid)
                     self._path(f"procs/{pid}.ack-{generation}.json").unlink(missing_ok=True)
-                elif not _alive(pid):
+                elif not pid_alive(pid):
                     others.remove(pid)
             time.sleep(0.05)
         report.errors += [f"process {pid} did not confirm the stop" for pid in others]
@@ -463,7 +454,7 @@ class Gate:
             return
         (self.folder / "procs").mkdir(parents=True, exist_ok=True, mode=0o700)
         for pid in self._processes():
-            if not _alive(pid):
+            if not pid_alive(pid):
                 for stale in (self.folder / "procs").glob(f"{pid}.*"):
                     stale.unlink(missing_ok=True)
         self._write(f"procs/{os.getpid()}.json", {"pid": os.getpid(), "started": _iso(_now())})

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis_lab.access.unix import is_system_account, people_uids
+from genesis_lab.compute.commands import pid_alive
 from genesis_lab.errors import GenesisError, RunFailedError
 from genesis_lab.pipelines.schedules import Schedule, ScheduleBook
 from genesis_lab.pipelines.store import write_json_atomic
@@ -418,7 +419,7 @@ class Scheduler:
                 "evalue": f"{why} ({detail})" if detail else why,
                 "log_tail": _tail(log, uid)}}  # fmt: skip
         pid = entry.get("pid")
-        if pid is None or pid in running or (pid not in finished and _alive(pid)):
+        if pid is None or pid in running or (pid not in finished and pid_alive(pid)):
             return None
         if self._reread(entry) not in OPEN:
             return None
@@ -481,16 +482,6 @@ def _submit(script: str, prefix: list[str], env: dict[str, str], cwd: str | None
     argv = [*prefix, "sbatch", "--parsable"] + ([f"--chdir={cwd}"] if cwd else [])
     proc = run_command(argv, timeout=60, input=script, env=env)
     return proc.stdout.strip().split(";")[0]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _notify(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.compute.commands import pid_alive
 from genesis_lab.errors import PipelineError
 from genesis_lab.fileio import atomic_write_text
 
@@ -99,16 +100,6 @@ class RunRecord:
 
 def _short(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 SHARED_MODE = 0o1777
@@ -201,7 +192,7 @@ class ResultsStore:
                 pid = int((work / ".pid").read_text())
             except (OSError, ValueError):
                 pid = 0
-            if pid and _alive(pid):
+            if pid and pid_alive(pid):
                 continue
             if work.lstat().st_uid == os.getuid():  # another account's leftovers are theirs
                 shutil.rmtree(work, ignore_errors=True)
