@@ -14,6 +14,7 @@ atomically but not synced, so after a power cut it may lag the log by the record
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -275,11 +276,17 @@ class AuditLog:
         atomic_write_text(_head_path(self.path), json.dumps(head))
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every record, in order (lines that are not JSON raise :class:`AuditError`)."""
+        """Every complete record, in order (lines that are not JSON raise :class:`AuditError`).
+
+        A last line without its newline is a record another writer is appending right now; it is
+        left for the next read, never parsed half-written.
+        """
         if not self.path.exists():
             return
         with open(self.path, "rb") as fh:
             for number, line in enumerate(fh, 1):
+                if not line.endswith(b"\n"):
+                    return
                 try:
                     yield json.loads(line)
                 except json.JSONDecodeError as exc:
@@ -362,9 +369,12 @@ def verify(path: Path | None = None, *, witness: Path | None = None) -> VerifyRe
     prev = GENESIS_HASH
     count = 0
     size = 0
+    head, head_problem, limit = _snapshot(path)
     if path.exists():
         with open(path, "rb") as fh:
             for number, raw in enumerate(fh, 1):
+                if limit is not None and size >= limit:
+                    break
                 size += len(raw)
                 try:
                     record = json.loads(raw)
@@ -423,11 +433,8 @@ def verify(path: Path | None = None, *, witness: Path | None = None) -> VerifyRe
                 "on cannot be vouched for",
             }
         )
-    try:
-        head = _read_head(path)
-    except AuditError as exc:
-        problems.append({"line": None, "seq": count, "problem": str(exc)})
-        head = None
+    if head_problem:
+        problems.append({"line": None, "seq": count, "problem": head_problem})
     if head is None and count:
         problems.append({"line": None, "seq": count, "problem": "the head file is missing"})
     elif head is not None:
@@ -473,6 +480,22 @@ def verify(path: Path | None = None, *, witness: Path | None = None) -> VerifyRe
         checkpointed_seq=max(anchors, default=0),
         notes=notes,
     )
+
+
+def _snapshot(log: Path) -> tuple[dict[str, Any] | None, str, int | None]:
+    """The head, a problem reading it, and the log's size, taken together under the writers' lock
+    when it can be had (so records appended while :func:`verify` reads are left for the next run
+    instead of looking like a cut or a torn line); without the lock, the size is not bounded."""
+    with contextlib.ExitStack() as stack:
+        limit = None
+        with contextlib.suppress(OSError):
+            lock = stack.enter_context(open(_lock_path(log), "rb"))
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            limit = log.stat().st_size if log.exists() else 0
+        try:
+            return _read_head(log), "", limit
+        except AuditError as exc:
+            return None, str(exc), limit
 
 
 def _anchor_problem(line: int, good: int, cp: Checkpoint, found: str) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import pytest
 import requests
 from svc_hub import DATASETS, MARKINGS
 
+from genesis_lab.access.audit import AuditLog
+
 pytestmark = pytest.mark.hub
 
 FULL = "mcp-cleared"
@@ -95,7 +97,7 @@ def _as_unknown(text: str, entry_id: str) -> str:
 
 @pytest.mark.parametrize("user", sorted(USERS))
 def test_policy_matrix_through_mcp(service_hub, full_user, user, monkeypatch, tmp_path) -> None:
-    before = sum(1 for r in map(json.loads, service_hub.audit_path.read_text().splitlines())
+    before = sum(1 for r in AuditLog(service_hub.audit_path).records()
                  if r.get("event_type") == "agent.tool" and r.get("identity") == user
                  and r.get("tool") in POLICY_TOOLS)  # fmt: skip
     calls = 0
@@ -154,8 +156,9 @@ def test_policy_matrix_through_mcp(service_hub, full_user, user, monkeypatch, tm
             assert f"zebraword{i}" not in body and f"kw-{marking}" not in body, (user, marking)
             assert "thickness" not in body or marking == "controlled"
             assert "values" not in (answer.structured_content or {})
-    records = [json.loads(line) for line in service_hub.audit_path.read_text().splitlines()
-               if '"agent.tool"' in line]  # fmt: skip
+    records = [
+        r for r in AuditLog(service_hub.audit_path).records() if r.get("event_type") == "agent.tool"
+    ]
     # only this test's tools: the schemathesis fuzz may post agent records in the same name
     mine = [r for r in records if r["identity"] == user and r["tool"] in POLICY_TOOLS]
     assert len(mine) - before == calls
@@ -171,7 +174,8 @@ def test_the_agent_audit_endpoint_names_the_caller_never_the_body(service_hub) -
     assert forged.status_code == 400 and "identity" in forged.json()["message"]
     ok = requests.post(url, json=body, headers=headers, timeout=30)
     assert ok.status_code == 201
-    last = [json.loads(x) for x in service_hub.audit_path.read_text().splitlines()
-            if '"forger"' in x][-1]  # fmt: skip
+    last = [r for r in AuditLog(service_hub.audit_path).records() if r.get("client") == "forger"][
+        -1
+    ]
     assert last["identity"] == "vetted" and last["event_type"] == "agent.tool"
     assert requests.post(url, json=body, timeout=30).status_code == 401

@@ -107,6 +107,17 @@ def test_garbage_line_detected(log):
     assert not rep.ok
 
 
+def test_a_record_being_appended_is_not_read_half_written_and_a_bad_whole_line_still_raises(log):
+    write(log, 2)
+    whole = log.path.read_bytes()
+    with open(log.path, "ab") as fh:
+        fh.write(whole.splitlines(keepends=True)[0][:40])
+    assert [r["seq"] for r in log.records()] == [0, 1]
+    log.path.write_bytes(whole + b"not json\n")
+    with pytest.raises(AuditError, match=":3: not a JSON record"):
+        list(log.records())
+
+
 def test_recovers_after_a_writer_died_before_updating_the_head(log):
     write(log, 3)
     head = log.path.with_name(log.path.name + ".head")
@@ -181,6 +192,22 @@ def test_concurrent_processes_keep_one_chain(log):
         assert p.exitcode == 0
     rep = verify(log.path)
     assert rep.ok and rep.records == 100
+
+
+def test_verify_while_another_process_appends_sees_a_sound_prefix(log):
+    write(log, 1)
+    ctx = multiprocessing.get_context("spawn")
+    writer = ctx.Process(target=_append_many, args=(str(log.path), "busy", 400))
+    writer.start()
+    reports = []
+    while writer.is_alive() or not reports:
+        reports.append(verify(log.path))
+    writer.join(60)
+    assert writer.exitcode == 0
+    bad = [r.problems for r in reports if not r.ok]
+    assert not bad, bad[:1]
+    assert [r.records for r in reports] == sorted(r.records for r in reports)
+    assert verify(log.path).records == 401
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
