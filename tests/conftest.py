@@ -41,6 +41,7 @@ STANDALONE = {
 REAL_FIXTURES = {"hub", "slurm_hub", "slurm", "postgres", "service_hub", "lab_server"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every test that meets a
     real service goes to one worker, so each (hub, SLURM, PostgreSQL, lab server) starts once per
@@ -52,6 +53,17 @@ def pytest_collection_modifyitems(config, items) -> None:
         standalone = parts[0] != "integration" or "/".join(parts[1:]) in STANDALONE
         if not standalone or REAL_FIXTURES & set(item.fixturenames):
             item.add_marker(real)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session) -> None:
+    """Fail the run, not just slow it, when xdist drops the groups (it did with pytest 9.2)."""
+    if session.config.getvalue("loadgroup") if hasattr(session.config.option, "loadgroup") else 0:
+        lost = [i.nodeid for i in session.items
+                if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]  # fmt: skip
+        if lost:
+            raise pytest.UsageError(f"--dist loadgroup ignored the xdist_group of {lost[0]} and "
+                                    f"{len(lost) - 1} more: pytest and pytest-xdist disagree")  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
