@@ -140,12 +140,22 @@ def _time(value: str) -> float | str:
 def _charge(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from genesis_lab.compute.accounting import accounted_usage
+    from genesis_lab.compute.allocations import get_allocations
     from genesis_lab.compute.ledger import UsageRecord, charge
     from genesis_lab.settings import get_settings
 
+    cores, start, end, source = args.cores, _time(args.start), _time(args.end), "job-lifetime"
+    alloc = get_allocations().get(args.id)
+    # a batch job charging itself as it ends: accounting's cores and start, until now
+    found = (
+        accounted_usage(args.ref, alloc.scheduler) if alloc and alloc.scheduler != "local" else None
+    )
+    if found is not None:
+        (cores, start, end), source = found, "sacct"
     rec = charge(UsageRecord.from_times(
         allocation=args.id, user=get_settings().user, kind=args.kind, ref=args.ref,
-        cores=args.cores, start=_time(args.start), end=_time(args.end), source="job-lifetime",
+        cores=cores, start=start, end=end, source=source,
     ))  # fmt: skip
     if args.json:
         print_json(asdict(rec))

@@ -7,7 +7,6 @@ a hub session the records go to the genesis service (:func:`genesis_lab.compute.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -15,38 +14,16 @@ from typing import Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from genesis_lab.compute.commands import run_command
+from genesis_lab.compute.accounting import sacct_usage
 from genesis_lab.compute.ledger import Ledger, UsageRecord
-from genesis_lab.errors import GenesisError, SchedulerError
+from genesis_lab.errors import GenesisError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["UsagePlugin", "sacct_usage"]
 
-
-def sacct_usage(
-    command: list[str], job_id: str, now: float | None = None
-) -> tuple[int, float, float] | None:
-    """(cores, start, end) of a job from ``sacct``; None when accounting cannot answer.
-
-    >>> sacct_usage(["false", "{job_id}"], "1") is None
-    True
-    """
-    try:
-        out = run_command([a.replace("{job_id}", job_id) for a in command], timeout=10).stdout
-    except SchedulerError:
-        return None
-    for line in out.splitlines():
-        parts = line.strip().split("|")
-        if len(parts) < 4 or not parts[0].isdigit() or not parts[3].isdigit():
-            continue
-        cores, start_text, elapsed = int(parts[0]), parts[1], int(parts[3])
-        try:
-            start = dt.datetime.fromisoformat(start_text).timestamp()
-        except ValueError:
-            return None
-        return cores, start, start + elapsed if elapsed else (now or time.time())
-    return None
+# seconds a departed worker's charge waits for accounting to record its job's end
+SETTLE = 5.0
 
 
 class UsagePlugin(SchedulerPlugin):
@@ -114,33 +91,39 @@ class UsagePlugin(SchedulerPlugin):
         task.add_done_callback(self.pending.discard)
         return task
 
-    def _charge_later(self, entry: tuple[str, int, float, str | None], end: float) -> Any:
+    def _charge_later(
+        self, entry: tuple[str, int, float, str | None], end: float, settle: float = 0.0
+    ) -> Any:
         # sacct and the service are I/O: off the event loop, shielded so a closing scheduler
         # cannot drop the record half-way
         return asyncio.shield(self._track(asyncio.ensure_future(
-            asyncio.to_thread(self.charge, entry, end))))  # fmt: skip
+            asyncio.to_thread(self.charge, entry, end, settle))))  # fmt: skip
 
     def remove_worker(self, scheduler: Any, worker: str, *, stimulus_id: str, **kw: Any) -> Any:
         entry = self.active.pop(worker, None)
         if entry is None:
             return None
-        return self._charge_later(entry, time.time())
+        return self._charge_later(entry, time.time(), SETTLE)
 
     async def close(self) -> None:
+        # no settling here: a session being stopped has seconds before SLURM kills it
         now = time.time()
         for worker in list(self.active):
             self._charge_later(self.active.pop(worker), now)
         if self.pending:
             await asyncio.wait(list(self.pending), timeout=60)
 
-    def charge(self, entry: tuple[str, int, float, str | None], end: float) -> UsageRecord | None:
-        """Record one departed worker, once per job: from sacct when it answers, else from the
-        job's cores and start in the queue until now; without a job, the worker's lifetime."""
+    def charge(
+        self, entry: tuple[str, int, float, str | None], end: float, settle: float = 0.0
+    ) -> UsageRecord | None:
+        """Record one departed worker, once per job: from sacct when it answers (waiting up to
+        ``settle`` seconds for the job's end), else from the job's cores and start in the queue
+        until now; without a job, the worker's lifetime."""
         name, nthreads, start, job_id = entry
         if job_id and job_id in self.charged_jobs:
             return None
         if job_id and self.sacct:
-            found = sacct_usage(self.sacct, job_id, end)
+            found = sacct_usage(self.sacct, job_id, end, settle=settle)
             if found is not None:
                 self.charged_jobs.add(job_id)
                 cores, s, e = found

@@ -261,23 +261,30 @@ class AllocationSpawnerMixin(HasTraits):
         self._genesis_ended_job = str(getattr(self, "job_id", "") or self._genesis_ended_job)
         super().clear_state()  # type: ignore[misc]
 
-    async def _job_usage(self, job_id: str) -> tuple[int, float, float] | None:
-        """(cores, start, end) of a batch job from the scheduler's own record of it."""
+    async def _job_usage(self, job_id: str) -> tuple[int, float, float, str] | None:
+        """(cores, start, end, source) of a batch job: from accounting (``sacct``) when it
+        answers, else from the scheduler's own record of it (``scontrol``)."""
+        from genesis_lab.compute.accounting import accounted_usage
         from genesis_lab.hub import queue
 
+        accounted = await asyncio.to_thread(accounted_usage, job_id, settle=10)
+        if accounted is not None:
+            return (*accounted, "sacct")
         code, out, _ = await queue.run_argv(["scontrol", "show", "job", "-o", job_id], 30)
         fields = dict(p.split("=", 1) for p in out.split() if "=" in p) if code == 0 else {}
         try:
             start = datetime.fromisoformat(fields["StartTime"]).timestamp()
             end_text = fields.get("EndTime", "")
             end = datetime.fromisoformat(end_text).timestamp() if end_text[:1].isdigit() else None
-            return int(fields["NumCPUs"]), start, min(end or time.time(), time.time())
+            end = min(end or time.time(), time.time())
+            return int(fields["NumCPUs"]), start, end, "job-lifetime"
         except (KeyError, ValueError):
             return None
 
     async def charge_session(self) -> Any:
         """Charge the session that just ended to the site ledger. A batch job is charged from
-        the scheduler's record of it (``scontrol``: cores allocated from start to end); a local
+        accounting (``sacct``) where it answers, else from the scheduler's record of it
+        (``scontrol``): cores allocated from start to end; a local
         session, the cores it asked for from its start to now: both what the allocation held.
 
         The hub appends directly: it is root (or, in a trial, the service's own account), and it
@@ -295,8 +302,8 @@ class AllocationSpawnerMixin(HasTraits):
         now = time.time()
         found = await self._job_usage(job_id) if job_id else None
         if found is not None:
-            cores, start, end = found
-            ref, source = job_id, "job-lifetime"
+            cores, start, end, *how = found
+            ref, source = job_id, (how or ["job-lifetime"])[0]
         elif charge:
             cores, start, end = int(charge["cores"]), min(float(charge["start"]), now), now
             ref, source = job_id or f"{self.user.name}:{start:.0f}", "session-lifetime"

@@ -266,19 +266,24 @@ class Scheduler:
         return None
 
     def _charge(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Charge a finished run that started to the site ledger (once): one core, its lifetime."""
+        """Charge a finished run that started to the site ledger (once): its batch job from
+        accounting (``sacct``) where that answers, else one core for the run's lifetime."""
         start = entry.get("started_at")
         if not entry.get("allocation") or entry.get("charged") is not None or not start:
             return entry
+        from genesis_lab.compute.accounting import accounted_usage
         from genesis_lab.compute.ledger import UsageRecord, charge
 
         slot = dt.datetime.fromisoformat(entry["slot"])
         ref = str(entry.get("job_id") or f"schedule:{entry['schedule']}:{_stamp(slot)}")
+        cores, end, source = 1, entry.get("ended_at") or _utcnow().isoformat(), "job-lifetime"
+        found = accounted_usage(str(entry["job_id"]), settle=5) if entry.get("job_id") else None
+        if found is not None:
+            (cores, start, end), source = found, "sacct"
         try:
             rec = charge(UsageRecord.from_times(
                 allocation=entry["allocation"], user=entry["owner"], kind="pipeline", ref=ref,
-                cores=1, start=start, end=entry.get("ended_at") or _utcnow().isoformat(),
-                source="job-lifetime"), self.settings)  # fmt: skip
+                cores=cores, start=start, end=end, source=source), self.settings)  # fmt: skip
         except GenesisError as exc:
             return self.journal.update(entry["schedule"], slot, charged=0, charge_error=str(exc))
         return self.journal.update(entry["schedule"], slot, charged=rec.core_hours)
