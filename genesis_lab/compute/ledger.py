@@ -13,8 +13,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -262,36 +260,31 @@ def _through_service(settings: Settings) -> bool:
 
 
 def _service_call(settings: Settings, method: str, path: str, body: Any = None) -> Any:
-    assert settings.service_url
-    url = settings.service_url.rstrip("/") + "/" + path
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Authorization", f"token {settings.hub_api_token}")
-    req.add_header("Content-Type", "application/json")
+    from genesis_lab.access.hubapi import TokenRequestError, join_url, token_request
+
+    assert settings.service_url and settings.hub_api_token
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        with exc:
-            detail = exc.read().decode(errors="replace")
-        try:
-            message = json.loads(detail).get("message", detail)
-        except ValueError:
-            message = detail[:300]
-        error = AllocationError if exc.code in (403, 409) else ComputeError
+        return token_request(
+            join_url(settings.service_url, path), settings.hub_api_token, method, body
+        )
+    except TokenRequestError as exc:
+        if exc.status is None:
+            raise ComputeError(
+                f"The genesis service at {settings.service_url} cannot be reached for the usage "
+                f"ledger ({exc.detail}). Check GENESIS_SERVICE_URL."
+            ) from None
+        error = AllocationError if exc.status in (403, 409) else ComputeError
         raise error(
-            f"The genesis service refused {method} {path} ({exc.code}): {message}"
-        ) from None
-    except OSError as exc:
-        raise ComputeError(
-            f"The genesis service at {settings.service_url} cannot be reached for the usage "
-            f"ledger ({exc}). Check GENESIS_SERVICE_URL."
+            f"The genesis service refused {method} {path} ({exc.status}): {exc.detail}"
         ) from None
 
 
-def charge(rec: UsageRecord, settings: Settings | None = None) -> UsageRecord:
+def charge(
+    rec: UsageRecord, settings: Settings | None = None, *, ledger: Ledger | None = None
+) -> UsageRecord:
     """Charge ``rec`` to the site ledger: through the service inside a hub session (which takes
-    the user from the caller's token and refuses a foreign allocation), else appended directly.
+    the user from the caller's token and refuses a foreign allocation), else appended directly
+    to ``ledger`` (default: the site's, :func:`get_ledger`).
 
     >>> import tempfile
     >>> from genesis_lab.settings import Settings
@@ -303,7 +296,7 @@ def charge(rec: UsageRecord, settings: Settings | None = None) -> UsageRecord:
     """
     settings = _settings(settings)
     if not _through_service(settings):
-        return get_ledger(settings).record(rec)
+        return (ledger or get_ledger(settings)).record(rec)
     body = {k: v for k, v in asdict(rec).items() if k not in ("user", "core_hours", "time")}
     answer = _service_call(settings, "POST", "api/usage", body)
     return UsageRecord(**answer["record"])

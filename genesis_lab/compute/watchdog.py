@@ -10,12 +10,17 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genesis_lab.compute.commands import run_command
 from genesis_lab.compute.schedulers import list_jobs_command, scheduler_config
-from genesis_lab.errors import SchedulerError
+from genesis_lab.errors import GenesisError, SchedulerError
 
-__all__ = ["cancel_jobs_named", "main"]
+if TYPE_CHECKING:
+    from genesis_lab.settings import Settings
+
+__all__ = ["cancel_jobs_named", "charge", "main", "running_jobs"]
 
 
 class _Stop(Exception):
@@ -71,21 +76,36 @@ def running_jobs(scheduler: str, job_name: str) -> list[tuple[str, int, float]]:
 
 
 def charge(
-    ledger_path: str, allocation: str, user: str, jobs: list[tuple[str, int, float]]
-) -> None:
-    """Charge cancelled jobs to the ledger from their start until now (``job-lifetime``)."""
-    from pathlib import Path
+    allocation: str,
+    user: str,
+    jobs: list[tuple[str, int, float]],
+    *,
+    ledger_path: str | None = None,
+    settings: Settings | None = None,
+) -> list[str]:
+    """Charge cancelled jobs from their start until now (``job-lifetime``) through
+    :func:`genesis_lab.compute.ledger.charge`: inside a hub session the genesis service takes
+    them to the site ledger, elsewhere they go to ``ledger_path`` (default: the site's ledger).
+    Returns why each job that could not be charged was not.
 
+    >>> charge("a", "u", [])
+    []
+    """
     from genesis_lab.compute.ledger import Ledger, UsageRecord
+    from genesis_lab.compute.ledger import charge as charge_record
 
+    ledger = Ledger(Path(ledger_path)) if ledger_path else None
     now = time.time()
-    ledger = Ledger(Path(ledger_path))
+    failed = []
     for job_id, cores, start in jobs:
-        ledger.record(
-            UsageRecord.from_times(allocation=allocation, user=user, kind="cluster", ref=job_id,
-                                   cores=cores, start=min(start, now), end=now,
-                                   source="job-lifetime")
-        )  # fmt: skip
+        rec = UsageRecord.from_times(allocation=allocation, user=user, kind="cluster", ref=job_id,
+                                     cores=cores, start=min(start, now), end=now,
+                                     source="job-lifetime")  # fmt: skip
+        try:
+            charge_record(rec, settings, ledger=ledger)
+        except GenesisError as exc:
+            failed.append(f"{rec.core_hours} core-hours of job {job_id} not charged: {exc}")
+    return failed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,9 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scheduler", required=True, help="slurm, pbs or lsf")
     p.add_argument("--job-name", required=True, help="job name shared by the cluster's jobs")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
-    p.add_argument("--ledger", help="usage ledger to charge the jobs it cancels to")
-    p.add_argument("--allocation", default="", help="allocation id for the ledger")
-    p.add_argument("--user", default="", help="user for the ledger")
+    p.add_argument(
+        "--allocation",
+        default="",
+        help="charge the jobs it cancels to this allocation (none: no charge)",
+    )
+    p.add_argument("--user", default="", help="whose jobs they are (in a session: the token's)")
+    p.add_argument("--ledger", help="ledger file outside a hub session (default: the site's)")
     args = p.parse_args(argv)
 
     state = {"stop": False, "cancel": False, "polling": True}
@@ -122,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if state["stop"] and not state["cancel"]:
         return 0
     unrecorded: list[tuple[str, int, float]] = []
-    if args.ledger and not state["stop"]:
+    if args.allocation and not state["stop"]:
         # the owner died: its scheduler never saw these workers leave, so charge them here
         try:
             unrecorded = running_jobs(args.scheduler, args.job_name)
@@ -138,9 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not ids:
             break
         time.sleep(1)  # a job submitted at the instant of death shows up late
-    if unrecorded:
-        charge(args.ledger, args.allocation, args.user, unrecorded)
-    return 0
+    failed = charge(args.allocation, args.user, unrecorded, ledger_path=args.ledger)
+    for reason in failed:
+        print(f"genesis-lab watchdog: {reason}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -414,15 +414,18 @@ def not_in_allocation(course: Course) -> list[str]:
 def check_course_cap(course: Course | str, user: str) -> None:
     """Raise :class:`AllocationError` when ``user`` has used their core-hour cap of the course.
 
+    Reads the site ledger through :func:`genesis_lab.compute.ledger.used_core_hours`: the file
+    as root or the service's account, through the genesis service in the learner's own session.
+
     >>> check_course_cap(Course(name="c"), "alice")  # no allocation: no cap
     """
     if isinstance(course, str):
         course = get_course(course)
     if course.allocation is None or course.cap_core_hours_per_learner is None:
         return
-    from genesis_lab.compute.ledger import get_ledger
+    from genesis_lab.compute.ledger import used_core_hours
 
-    used = get_ledger().used_core_hours(course.allocation, user)
+    used = used_core_hours(course.allocation, user)
     if used >= course.cap_core_hours_per_learner:
         raise AllocationError(
             f"{user!r} has used {used:.2f} of the {course.cap_core_hours_per_learner:g} "

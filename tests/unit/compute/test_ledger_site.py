@@ -1,5 +1,6 @@
-"""The site ledger: torn appends, sums and balances, budget refusals, and the route through the
-genesis service a session takes (a real tornado service with a stand-in hub authenticator)."""
+"""The site ledger: torn appends, sums and balances, budget refusals, and what a session is told
+when its genesis service cannot be reached. The route through a real service process:
+``test_watchdog.py`` (charges) and ``tests/unit/training/test_courses.py`` (usage read back)."""
 
 from __future__ import annotations
 
@@ -154,3 +155,19 @@ def test_an_account_that_may_not_write_the_ledger_is_told_the_path_and_the_way(t
     folder.mkdir(mode=0o500)
     with pytest.raises(ComputeError, match="GENESIS_SERVICE_URL"):
         Ledger(folder / "usage.jsonl").record(_rec())
+
+
+def test_a_session_whose_service_cannot_be_reached_is_told_the_url_to_check(tmp_path):
+    from fixtures.net import free_port
+
+    from genesis_lab.errors import ComputeError
+
+    url = f"http://127.0.0.1:{free_port()}/services/genesis/"
+    s = Settings(home=tmp_path, allocations=ALLOCS, service_url=url, hub_api_token="t",
+                 user="alice")  # fmt: skip
+    for ask in (lambda: charge(_rec(), s), lambda: used_core_hours("shared", settings=s)):
+        with pytest.raises(ComputeError) as err:
+            ask()
+        assert f"The genesis service at {url} cannot be reached" in str(err.value)
+        assert "Check GENESIS_SERVICE_URL" in str(err.value)
+    assert not get_ledger(s).path.exists()  # never written around the service

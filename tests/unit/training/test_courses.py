@@ -185,3 +185,40 @@ def test_enroll_warns_about_learners_outside_the_allocation(tmp_path, monkeypatc
     assert out.returncode == 0
     assert "warning: not members of allocation 'train': bob;" in out.stderr
     assert courses.not_in_allocation(courses.get_course("c1")) == ["bob"]
+
+
+def test_cap_in_a_learners_session_reads_the_site_ledger_through_the_service(tmp_path, monkeypatch):
+    """A learner's session has its own home, the service's URL and its own token: the cap is
+    checked against the site ledger the service keeps, which that session cannot open."""
+    import time
+
+    from fixtures.genesis_service import genesis_service
+
+    from genesis_lab.compute.ledger import charge
+
+    allocs = [{"id": "training-2026", "scheduler": "local", "members": ["*"]}]
+    tokens = {"alices-token": "alice", "bobs-token": "bob"}
+    course = courses.Course(name="c1", allocation="training-2026", learners=["alice", "bob"],
+                            cap_core_hours_per_learner=1.5)  # fmt: skip
+    with genesis_service(tmp_path / "service", allocs, tokens) as svc:
+
+        def session_of(user: str) -> None:
+            monkeypatch.setenv("GENESIS_SERVICE_URL", svc.url)
+            monkeypatch.setenv("JUPYTERHUB_API_TOKEN", f"{user}s-token")
+            monkeypatch.setenv("JUPYTERHUB_USER", user)
+            reset_settings()
+
+        session_of("alice")
+        courses.check_course_cap(course, "alice")
+        now = time.time()
+        cores, seconds = 2, 2700  # 1.5 core-hours: the cap
+        charge(UsageRecord.from_times(allocation="training-2026", user="alice", kind="session",
+                                      ref="s1", cores=cores, start=now - seconds, end=now,
+                                      source="session-lifetime"))  # fmt: skip
+        assert not get_ledger().path.exists()  # the session's own home holds no ledger
+        assert [r["user"] for r in svc.ledger_lines()] == ["alice"]
+        with pytest.raises(AllocationError) as err:
+            courses.check_course_cap(course, "alice")
+        assert f"used {cores * seconds / 3600:.2f} of the 1.5 core-hours" in str(err.value)
+        session_of("bob")
+        courses.check_course_cap(course, "bob")  # caps are per learner
