@@ -38,8 +38,8 @@ c.GenesisAuthenticator.check_common_password = True
 c.GenesisAuthenticator.clearance_groups = plan.clearance_groups
 c.GenesisAuthenticator.vetted_group = plan.vetted_group
 c.GenesisAuthenticator.first_admin_hash_file = plan.first_admin_hash_file
-c.GenesisAuthenticator.login_banner = plan.site.login_banner  # AC-8 notice, acknowledged
-# a centre's login instead (hub.authenticator: oauth; needs `pip install oauthenticator`)
+c.SystemUseNotice.login_banner = plan.site.login_banner  # AC-8 notice, acknowledged (any login)
+# a centre's login instead (hub.authenticator: oauth; oauthenticator, in the hub extra)
 c.OAuthenticator.client_id = plan.site.oauth.client_id
 c.OAuthenticator.client_secret = plan.oauth_client_secret
 c.OAuthenticator.oauth_callback_url = plan.site.oauth.callback_url

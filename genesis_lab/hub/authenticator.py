@@ -2,9 +2,9 @@
 
 Clearances are hub groups; the first admin is created from a bcrypt hash the launcher leaves.
 Sign-in and sign-up show the system-use notice (:mod:`genesis_lab.hub.notice`) and need its
-acknowledgement. Works on JupyterHub 5.5 and 6.x: the login handler here replaces
-nativeauthenticator 1.3's, whose ``self.statsd`` timer JupyterHub 6 removed (6 times logins in
-its own Prometheus metrics).
+acknowledgement (:mod:`genesis_lab.hub.notice_gate`, shared with the OAuth login). Works on
+JupyterHub 5.5 and 6.x: the login handler here replaces nativeauthenticator 1.3's, whose
+``self.statsd`` timer JupyterHub 6 removed (6 times logins in its own Prometheus metrics).
 """
 
 from __future__ import annotations
@@ -23,18 +23,11 @@ from nativeauthenticator.handlers import (
 )
 from nativeauthenticator.orm import UserInfo
 from tornado import web
-from tornado.httpclient import HTTPClientError
 from traitlets import Dict, Unicode
 
 from genesis_lab.hub.metrics import SPAWN_REFUSALS
-from genesis_lab.hub.notice import (
-    ACK_FIELD,
-    DEFAULT_NOTICE,
-    NOT_ACKNOWLEDGED,
-    acknowledged,
-    paragraphs,
-    record_acknowledgement,
-)
+from genesis_lab.hub.notice import ACK_FIELD, NOT_ACKNOWLEDGED
+from genesis_lab.hub.notice_gate import NoticeGate, SystemUseNotice
 from genesis_lab.hub.spawner import AllocationRefused
 
 __all__ = ["GenesisAuthenticator", "clearances_of"]
@@ -50,7 +43,7 @@ def clearances_of(group_names: list[str], clearance_groups: dict[str, str]) -> l
     return sorted(marking for marking, group in clearance_groups.items() if group in names)
 
 
-class GenesisAuthenticator(NativeAuthenticator):
+class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
     """NativeAuthenticator with genesis-lab's rules.
 
     * Users sign up at ``/hub/signup``; nobody logs in or starts a session before an admin
@@ -83,18 +76,6 @@ class GenesisAuthenticator(NativeAuthenticator):
         "empty: no group.",
     ).tag(config=True)
 
-    login_banner = Unicode(
-        DEFAULT_NOTICE,
-        help="System-use notice (NIST SP 800-53 AC-8) shown before sign-in and sign-up; users "
-        "must acknowledge it. Paragraphs are separated by blank lines; empty: no notice.",
-    ).tag(config=True)
-
-    notice_service = Unicode(
-        "genesis",
-        help="Hub-managed service that writes each acknowledged login into its audit log; "
-        "empty or not running: acknowledgements reach the hub's log only.",
-    ).tag(config=True)
-
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.import_first_admin()
@@ -110,10 +91,6 @@ class GenesisAuthenticator(NativeAuthenticator):
             EmailAuthorizationHandler: _EmailAuthorization,
         }
         return [(path, replaced.get(h, h)) for path, h in super().get_handlers(app)]
-
-    def notice_context(self) -> dict[str, Any]:
-        """What the login and sign-up templates need to show the notice and its checkbox."""
-        return {"genesis_notice": paragraphs(self.login_banner), "notice_ack_field": ACK_FIELD}
 
     def add_user(self, user: Any) -> None:
         """A user's first login: an approved one joins the vetted group."""
@@ -179,7 +156,7 @@ class GenesisAuthenticator(NativeAuthenticator):
         spawner.log.info("Clearances of %s: %s", user.name, ", ".join(marks) or "none")
 
 
-class _Login(LoginHandler):
+class _Login(NoticeGate, LoginHandler):
     """``/hub/login``: the notice above the form, its acknowledgement checked by the server.
 
     Replaces nativeauthenticator's handler, whose ``post`` uses ``self.statsd`` (gone in
@@ -188,26 +165,21 @@ class _Login(LoginHandler):
 
     def _render(self, login_error: str | None = None, username: str | None = None, **kw: Any):
         kw.setdefault("enable_signup", self.authenticator.enable_signup)
-        for key, value in self.authenticator.notice_context().items():
-            kw.setdefault(key, value)
-        return HubLoginHandler._render(self, login_error=login_error, username=username, **kw)
+        return HubLoginHandler._render(self, login_error=login_error, username=username,
+                                       **self.with_notice(kw))  # fmt: skip
 
     async def post(self) -> None:
         data = {arg: self.get_argument(arg, strip=False)
                 for arg in self.request.body_arguments if arg != "_xsrf"}  # fmt: skip
         username = data.get("username", "")
-        notice = bool(self.authenticator.login_banner)
-        if notice and not acknowledged(data):
-            self.log.warning("Login of %r refused: system-use notice not acknowledged", username)
-            self.set_status(403)
+        if self.notice_refused(data, "Login"):
             self.finish(await self._render(login_error=NOT_ACKNOWLEDGED, username=username))
             return
         data.pop(ACK_FIELD, None)
         user = await self.login_user(data)
         if user:
             self._jupyterhub_user = user
-            if notice:
-                await self._record_acknowledgement(user)
+            await self.record_notice(user)
             self.redirect(self.get_next_url(user))
             return
         error = "Invalid username or password."
@@ -217,39 +189,21 @@ class _Login(LoginHandler):
             error = f"User {username} has not been authorized by an administrator yet."
         self.finish(await self._render(login_error=error, username=username))
 
-    async def _record_acknowledgement(self, user: Any) -> None:
-        name = self.authenticator.notice_service
-        self.log.info("%s acknowledged the system-use notice at login", user.name)
-        service = self.services.get(name) if name else None
-        if service is None or not service.url:
-            return
-        try:
-            await record_acknowledgement(user, service, source=self.request.remote_ip or "")
-        except (HTTPClientError, OSError) as exc:
-            # the login stands (the notice was acknowledged); the audit gap is the service's
-            # to report, and the hub's log keeps the line above
-            self.log.error("The %s service did not audit %s's acknowledgement: %s",
-                           name, user.name, exc)  # fmt: skip
 
-
-class _SignUp(SignUpHandler):
+class _SignUp(NoticeGate, SignUpHandler):
     """``/hub/signup``: the notice above the form; a sign-up without acknowledgement is refused."""
 
     def render_template(self, name: str, sync: bool = False, **ns: Any) -> Any:
         if name == "signup.html":
             name = "genesis-signup.html"
-            for key, value in self.authenticator.notice_context().items():
-                ns.setdefault(key, value)
+            ns = self.with_notice(ns)
         return super().render_template(name, sync=sync, **ns)
 
     async def post(self) -> None:
         if not self.authenticator.enable_signup:
             raise web.HTTPError(404)
         form = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
-        if self.authenticator.login_banner and not acknowledged(form):
-            self.log.warning("Sign-up of %r refused: system-use notice not acknowledged",
-                             form.get("username", ""))  # fmt: skip
-            self.set_status(403)
+        if self.notice_refused(form, "Sign-up"):
             html = await self.render_template(
                 "signup.html",
                 ask_email=self.authenticator.ask_email_on_signup,

@@ -171,7 +171,9 @@ class HubPlan:
     def authenticator_class(self) -> str:
         if self.site.authenticator == "native":
             return "genesis-native"
-        return {"cilogon": "cilogon", "generic": "generic-oauth"}[self.site.oauth.provider]
+        return {"cilogon": "genesis-cilogon", "generic": "genesis-generic-oauth"}[
+            self.site.oauth.provider
+        ]
 
     @property
     def oauth_client_secret(self) -> str:

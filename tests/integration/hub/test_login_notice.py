@@ -6,30 +6,17 @@ shared ``hub``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import json
 import time
 
 import pytest
 from fixtures.hub import PASSWORD
+from fixtures.notice import assert_audited_once, notice_records
 from prometheus_client.parser import text_string_to_metric_families
 
 from genesis_lab.hub.notice import ACK_FIELD, NOT_ACKNOWLEDGED
 
 pytestmark = pytest.mark.slow
-
-
-def notice_records(hub, name: str) -> list[dict]:
-    """Complete audit records of ``name``'s acknowledgements (the service may be mid-write)."""
-    path = hub.base / "home" / "state" / "audit" / "audit.jsonl"
-    records = []
-    for line in path.read_text().splitlines(keepends=True):
-        if line.endswith("\n"):
-            record = json.loads(line)
-            if record["event_type"] == "notice.acknowledged" and record["identity"] == name:
-                records.append(record)
-    return records
 
 
 def test_login_without_the_acknowledgement_is_refused_and_with_it_audited(hub):
@@ -49,15 +36,7 @@ def test_login_without_the_acknowledgement_is_refused_and_with_it_audited(hub):
     before = time.time()
     signed_in = hub.login(name)
     assert "jupyterhub-hub-login" in signed_in.cookies, signed_in.login_response.text[-1500:]
-    records = notice_records(hub, name)
-    assert len(records) == 1, records
-    assert records[0]["outcome"] == "success"
-    assert records[0]["where"].endswith("/services/genesis/api/audit/notice")
-    stamp = dt.datetime.fromisoformat(records[0]["time"].replace("Z", "+00:00")).timestamp()
-    assert before - 1 <= stamp <= time.time() + 1
-    # the token the hub made for the record is gone again
-    tokens = hub.api("GET", f"/users/{name}/tokens", hub.ensure_admin_token()).json()
-    assert not [t for t in tokens["api_tokens"] if "notice" in (t.get("note") or "")], tokens
+    assert_audited_once(hub, name, since=before)
 
 
 def test_sign_up_without_the_acknowledgement_creates_nobody(hub):
