@@ -241,13 +241,11 @@ def _start_watchdog(
     me = psutil.Process()
     conf = scheduler_config(scheduler)
     settings = get_settings()
-    # the watchdog appends to a ledger file; inside a hub session the site ledger is the
-    # service's, so there it only cancels (the cluster's own close charges, see _close_on_sigterm)
-    ledger = (
-        []
-        if settings.service_url and settings.hub_api_token
-        else ["--ledger", str(get_ledger().path), "--allocation", alloc.id, "--user", user]
-    )
+    # jobs the watchdog cancels are charged by it: through the service inside a hub session
+    # (the site ledger is the service's), to this process's ledger file elsewhere
+    ledger = ["--allocation", alloc.id, "--user", user]
+    if not (settings.service_url and settings.hub_api_token):
+        ledger += ["--ledger", str(get_ledger().path)]
     return subprocess.Popen(
         [
             sys.executable, "-m", "genesis_lab.compute.watchdog", "--pid", str(me.pid),
