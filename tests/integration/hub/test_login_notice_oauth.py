@@ -102,7 +102,7 @@ class StandInIdP:
         self.server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def oauth(tmp_path_factory) -> Iterator[tuple[RunningHub, StandInIdP]]:
     """A hub with ``hub.authenticator: oauth`` (generic provider) against :class:`StandInIdP`;
     its ``admin`` signed in through the provider (the fixtures' admin browser)."""
