@@ -69,12 +69,11 @@ class JobStore:
             created=_now(),
             updated=_now(),
             progress=0.0,
-            total=None,
             message="",
             result=None,
             error=None,
-            **fields,
         )
+        job.update({"total": None, **fields})
         self.save(job)
         return job
 

@@ -142,14 +142,20 @@ async def _ask_user(
     return await _settle(toolbox, held, answer)
 
 
+def _answering(params: types.CallToolRequestParams) -> bool:
+    """Whether this call is a retry carrying the user's answer to a held call (2026-07-28)."""
+    answer = (params.input_responses or {}).get(_APPROVAL_KEY)
+    return bool(params.request_state) and answer is not None
+
+
 async def _answered(
     toolbox: Toolbox, tool: str, params: types.CallToolRequestParams
 ) -> dict[str, Any] | None:
     """The held call a retry with the user's answer is about (2026-07-28), settled."""
-    handle = params.request_state
-    answer = (params.input_responses or {}).get(_APPROVAL_KEY)
-    if not handle or answer is None:
+    if not _answering(params):
         return None
+    handle = str(params.request_state)
+    answer = (params.input_responses or {}).get(_APPROVAL_KEY)
     job = toolbox.jobs.store.get(handle) if handle.replace("-", "").isalnum() else None
     if job is None or job["tool"] != tool or job["state"] != "pending-approval":
         raise ToolError(
@@ -226,19 +232,26 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
                 log.debug("progress not sent: %s", exc)
 
         ask = _can_elicit(ctx) and toolbox.context.gate.limits.elicitation
-        stop = await anyio.to_thread.run_sync(toolbox.context.gate.stopped)
-        if stop:  # over HTTP the endpoint refuses first; over stdio this is the only check
+
+        def refused_if_stopped() -> types.CallToolResult | None:
+            """Over HTTP the endpoint refuses first; over stdio this is the only check."""
+            stop = toolbox.context.gate.stopped()
+            if not stop:
+                return None
             refused = ToolError(
                 "tool",
                 f"{name} refused: the agents of {toolbox.context.user} were stopped by "
                 f"{stop.get('by')} at {stop.get('at')}",
                 fix="the user runs `genesis-lab agent enable` to let agents run again",
             )
-            await record(name, arguments, "denied", client, refused.text())
+            audit_now(name, arguments, "denied", client, refused.text())
             return _refusal(refused)
 
         def attempt() -> tuple[dict[str, Any] | None, types.CallToolResult | None]:
-            """The tool and its audit record in one worker thread (one hop per call)."""
+            """The stop check, the tool and its audit record in one worker thread (one hop)."""
+            stopped = refused_if_stopped()
+            if stopped is not None:
+                return None, stopped
             try:
                 result = toolbox.call(name, arguments, notify)
             except ToolError as exc:
@@ -253,11 +266,16 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
                 audit_now(name, arguments, "success", client, str(result.get("state", "")))
             return result, None
 
-        try:
-            result = await _answered(toolbox, name, params)
-        except ToolError as exc:
-            await record(name, arguments, "denied", client, exc.text())
-            return _refusal(exc)
+        result = None
+        if _answering(params):
+            stopped = await anyio.to_thread.run_sync(refused_if_stopped)
+            if stopped is not None:
+                return stopped
+            try:
+                result = await _answered(toolbox, name, params)
+            except ToolError as exc:
+                await record(name, arguments, "denied", client, exc.text())
+                return _refusal(exc)
         if result is None:
             result, failed = await anyio.to_thread.run_sync(attempt)
             if failed is not None:

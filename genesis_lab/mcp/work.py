@@ -130,12 +130,15 @@ class Jobs:
                 state="pending-approval",
                 request_id=decision.request_id,
                 reason=decision.reason,
+                total=_points(tool, a) if tool in _LONG else None,
             )
             if tool == "campaign_start":
                 self.store.update(job, campaign=a.name or job.handle)
             return self._pending_answer(job)
-        if tool in _LONG:
-            job = self.store.create(tool, args, state="running", request_id=None)
+        if tool in _LONG:  # its total known from the start: a status read at once reports it
+            job = self.store.create(
+                tool, args, state="running", request_id=None, total=_points(tool, a)
+            )
             if tool == "campaign_start":
                 self.store.update(job, campaign=a.name or job.handle)
             self._start(job)

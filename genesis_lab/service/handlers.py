@@ -655,6 +655,9 @@ class AgentAuditHandler(GenesisHandler):
     """
 
     event_type = "agent.tool"
+    token_cache_seconds = 60.0
+    """The hub's answer for the caller's token is reused this long (see service.auth): every
+    agent tool call posts here before its answer, and nothing here depends on clearances."""
 
     async def post(self) -> None:
         from genesis_lab.access.audit import OUTCOMES

@@ -73,7 +73,7 @@ def test_the_scripted_agent_over_stdio_with_progress(genesis_home) -> None:
     progress = next(t["progress"] for t in transcript if "progress" in t)
     done = [p for p, _, _ in progress]
     assert done == sorted(done) and done[-1] == 6 and len(done) >= 2
-    assert all(total == 6 for _, total, _ in progress)
+    assert all(total == 6 for _, total, _ in progress), progress
     final = transcript[-1]["result"]["status"]
     name = transcript[3]["result"]["campaign"]
     trials = Campaign.open(name).trials

@@ -49,6 +49,20 @@ def test_a_held_sweep_runs_nothing_until_approved(held) -> None:
     assert f"{first['handle']}.nc" in _files(held)
 
 
+def test_progress_names_its_total_before_the_work_starts(held) -> None:
+    """A job's total is known when it is made: job_status reports it even before the work ran
+    (a client reading at once saw ``None``)."""
+    from genesis_lab.mcp.tools import Toolbox
+
+    toolbox = Toolbox(held)
+    first = toolbox.call("sweep_start", SWEEP)
+    seen: list[tuple[float, float | None]] = []
+    toolbox.call("job_status", {"handle": first["handle"]}, lambda p, t, m: seen.append((p, t)))
+    points = SWEEP["space"]["power"][2] * SWEEP["space"]["speed"][2]
+    assert seen == [(0.0, points)]
+    assert toolbox.jobs.store.get(first["handle"])["total"] == points
+
+
 def test_a_rejected_campaign_never_runs(held) -> None:
     from genesis_lab.agents.store import CampaignStore
     from genesis_lab.mcp.server import build_server
