@@ -44,6 +44,8 @@ c.OAuthenticator.client_id = plan.site.oauth.client_id
 c.OAuthenticator.client_secret = plan.oauth_client_secret
 c.OAuthenticator.oauth_callback_url = plan.site.oauth.callback_url
 c.CILogonOAuthenticator.allowed_idps = plan.site.oauth.allowed_idps
+c.OAuthenticator.allow_all = False  # a provider's sign-in is not vetting: only users the
+c.OAuthenticator.allow_existing_users = True  # admin added (or approved before) get in
 c.JupyterHub.load_groups = plan.load_groups
 c.JupyterHub.load_roles = plan.load_roles
 

@@ -1,8 +1,9 @@
 """The system-use notice (AC-8) with ``hub.authenticator: oauth``: a real hub signing users in
 through a stand-in OAuth 2 provider on 127.0.0.1. The login page shows the notice before the
 provider's button (disabled until the box is ticked), ``/hub/oauth_login`` refuses to send the
-browser to the provider without the acknowledgement, and the genesis service audits each
-acknowledged login in the user's name. One hub of its own for the module."""
+browser to the provider without the acknowledgement, the genesis service audits each
+acknowledged login in the user's name, and only users the admin added get in (a provider's
+sign-in is not vetting). One hub of its own for the module."""
 
 from __future__ import annotations
 
@@ -168,10 +169,16 @@ def test_the_provider_is_reached_only_after_the_acknowledgement_which_is_audited
     assert hub.api("GET", f"/users/{name}", admin).status_code == 404  # nobody signed in
     assert notice_records(hub, name) == []
 
+    stranger = sign_in(hub, idp, name)  # the provider knows them; the admin never added them
+    assert stranger.login_response.status_code == 403
+    assert "jupyterhub-hub-login" not in stranger.cookies
+    assert hub.api("GET", f"/users/{name}", admin).status_code == 404
+    assert hub.api("POST", f"/users/{name}", admin).status_code == 201
+
     before = time.time()
     signed_in = sign_in(hub, idp, name)
     assert "jupyterhub-hub-login" in signed_in.cookies, signed_in.login_response.text[-1500:]
-    assert len(idp.authorized) == reached + 1
+    assert len(idp.authorized) == reached + 2  # the stranger and then the added user
     assert urlsplit(signed_in.login_response.url).path == "/hub/home"
     assert hub.api("GET", f"/users/{name}", admin).status_code == 200
     assert_audited_once(hub, name, since=before)
@@ -181,6 +188,7 @@ def test_the_provider_is_reached_only_after_the_acknowledgement_which_is_audited
 def test_the_button_waits_for_the_box_in_a_browser(oauth, page):
     hub, idp = oauth
     idp.user = name = f"ob{int(time.time() * 1000) % 10**8}"
+    assert hub.api("POST", f"/users/{name}", hub.ensure_admin_token()).status_code == 201
     page.set_default_timeout(60_000)
     page.goto(f"{hub.url}/hub/login?next=/hub/home")
     notice, button = page.locator("#genesis-notice"), page.locator("#genesis-oauth-submit")
