@@ -1,11 +1,14 @@
 """``genesis-lab mcp`` over stdio with the mcp package's own stdio client: the tool list, the
-scripted agent's whole flow with progress notifications, and a campaign resumed after the server
-process was stopped in the middle of it."""
+scripted agent's whole flow with progress notifications, a campaign resumed after the server
+process was stopped in the middle of it, and the worked example ``notebooks/agents-mcp.ipynb``
+run under papermill on a real kernel (so a broken example fails the suite)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -17,6 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 MELT = "advanced-manufacturing/rosenthal-melt-pool"
+NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "agents-mcp.ipynb"
 
 
 def server_params(home: Path, **env: str):
@@ -125,3 +129,35 @@ def test_a_campaign_resumes_after_the_server_restarts(genesis_home) -> None:
     after = Campaign.open("across-restarts").trials
     assert len(after) == 60 and after[: len(before)] == before
     assert status["status"]["trials"] == 60
+
+
+def test_the_agents_notebook_runs_and_its_answers_match_the_store(
+    tmp_path, genesis_home, monkeypatch
+) -> None:
+    import papermill
+
+    from genesis_lab.access.audit import query
+    from genesis_lab.agents.campaign import Campaign
+
+    budget = 4
+    # a kernel under pytest leaves its stderr without a file descriptor (ipykernel skips its fd
+    # capture when it sees this variable), which the mcp stdio client hands its server; a
+    # session's kernel has one
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    out = tmp_path / NOTEBOOK.name
+    papermill.execute_notebook(
+        str(NOTEBOOK), str(out), parameters={"budget": budget, "seed": 1},
+        kernel_name="python3", cwd=str(tmp_path), progress_bar=False,
+    )  # fmt: skip
+    cells = json.loads(out.read_text())["cells"]
+    printed = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+    assert "15 tools:" in printed
+    handle = re.search(r"campaign handle (\S+) ", printed).group(1)
+    best_mm = float(re.search(rf"best of {budget} trials: .* length ([\d.]+) mm", printed).group(1))
+    trials = Campaign.open(handle).trials  # the store the server wrote, read here
+    feasible = [t["values"][0] for t in trials if t["status"] == "complete" and t["feasible"]]
+    assert len(trials) == budget
+    assert best_mm == pytest.approx(min(feasible) * 1e3, abs=5e-4)
+    tools = [r["tool"] for r in query(event_type="agent.tool")]  # this test's own audit log
+    assert tools[:4] == ["catalog_search", "dataset_describe", "simulator_run", "campaign_start"]
+    assert tools[-1] == "campaign_status"
