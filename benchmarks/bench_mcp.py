@@ -47,6 +47,20 @@ async def _measure(home: str) -> tuple[list[float], list[float]]:
     return mcp_t, sdk_t
 
 
+def _audit_append() -> list[float]:
+    """The agent audit record the server writes per call, timed alone (same log, same disk)."""
+    from genesis_lab.mcp.audit import AgentAudit
+    from genesis_lab.mcp.context import AgentContext
+
+    audit = AgentAudit(AgentContext.from_settings(gate=object()))
+    out = []
+    for _ in range(PAIRS):
+        t0 = time.perf_counter()
+        audit.record(tool="catalog_search", arguments=QUERY, outcome="success", client="bench")
+        out.append(time.perf_counter() - t0)
+    return out
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gl-bench-mcp-") as home:
         os.environ["GENESIS_HOME"] = home
@@ -56,8 +70,14 @@ def main() -> None:
 
         reset_settings()
         mcp_t, sdk_t = asyncio.run(_measure(home))
+        audit_t = _audit_append()
     added_ms = (median(mcp_t) - median(sdk_t)) * 1000
     context("SDK catalog_search in process", median(sdk_t) * 1000, unit=" ms")
+    context(
+        "of which the call's audit record (local log, fdatasync), in process",
+        median(audit_t) * 1000,
+        unit=" ms",
+    )
     context("MCP catalog_search p95", sorted(mcp_t)[int(0.95 * len(mcp_t))] * 1000, unit=" ms")
     claim(
         "MCP stdio catalog_search added time",
