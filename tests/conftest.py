@@ -22,37 +22,28 @@ pytest_plugins = [
 ]
 
 
-# integration modules that start no hub, SLURM, PostgreSQL or Unix account: they may run beside
-# the others on the second worker
-STANDALONE = {
-    "data/test_http_zarr.py",
-    "pipelines/test_cache_code.py",
-    "pipelines/test_challenges.py",
-    "pipelines/test_cli.py",
-    "pipelines/test_cluster_flag.py",
-    "pipelines/test_crate_validates.py",
-    "pipelines/test_fusion_challenges.py",
-    "pipelines/test_runner.py",
-    "pipelines/test_sigkill.py",
-    "report/test_report_browser.py",
-    "training/test_notebooks.py",
-    "mcp/test_stdio.py",
+# modules that drive the machine's one SLURM (or Unix accounts it runs jobs as) without asking
+# for the fixture by name
+SLURM_MODULES = {
+    "integration/compute/test_site_ledger.py",
+    "integration/training/test_unix_learners.py",
+    "integration/pipelines/test_dev_slurm.py",
+    "integration/pipelines/test_schedules_as_owner.py",
 }
-REAL_FIXTURES = {"hub", "slurm_hub", "slurm", "postgres", "service_hub", "lab_server"}
+SLURM_FIXTURES = {"slurm", "slurm_hub"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every test that meets a
-    real service goes to one worker, so each (hub, SLURM, PostgreSQL, lab server) starts once per
-    run and root-side state (Unix accounts, slurmctld, munge) never has two writers; unit tests
-    and the standalone integration modules share the other worker."""
-    real = pytest.mark.xdist_group("real")
+    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every test that drives
+    SLURM goes to one worker, so the single-node SLURM (munge, slurmctld, slurmdbd) starts once
+    and its jobs have one writer; every other test goes wherever a worker is free (a worker
+    starts its own session hub, lab server or PostgreSQL on random ports when it needs one)."""
+    slurm = pytest.mark.xdist_group("slurm")
     for item in items:
-        parts = item.path.relative_to(REPO / "tests").parts
-        standalone = parts[0] != "integration" or "/".join(parts[1:]) in STANDALONE
-        if not standalone or REAL_FIXTURES & set(item.fixturenames):
-            item.add_marker(real)
+        module = "/".join(item.path.relative_to(REPO / "tests").parts)
+        if module in SLURM_MODULES or SLURM_FIXTURES & set(item.fixturenames):
+            item.add_marker(slurm)
 
 
 @pytest.hookimpl(trylast=True)

@@ -11,6 +11,7 @@ import os
 import pwd
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "ensure_account",
     "ensure_service_account",
     "lookup_account",
+    "useradd",
 ]
 
 DEFAULT_PREFIX = "jupyter-"
@@ -90,12 +92,20 @@ def lookup_account(name: str) -> UnixAccount | None:
         return None
 
 
-def _useradd(args: list[str]) -> None:
-    done = subprocess.run([USERADD, *args], capture_output=True, text=True, check=False)
-    if done.returncode not in (0, 9):  # 9: the name exists (created meanwhile by another spawn)
-        raise AccountError(
-            f"useradd {' '.join(args)} failed (exit {done.returncode}): {done.stderr.strip()}"
-        )
+def useradd(args: list[str], *, attempts: int = 20) -> None:
+    """Run ``useradd`` with ``args``; an account that appeared meanwhile (exit 9) is fine, and
+    a passwd or group file another ``useradd`` holds locked (two spawns or approvals at once) is
+    waited for, not reported.
+    """
+    for attempt in range(attempts):
+        done = subprocess.run([USERADD, *args], capture_output=True, text=True, check=False)
+        if done.returncode in (0, 9):
+            return
+        if "lock" not in done.stderr or attempt == attempts - 1:
+            raise AccountError(
+                f"useradd {' '.join(args)} failed (exit {done.returncode}): {done.stderr.strip()}"
+            )
+        time.sleep(0.05 * (attempt + 1))
 
 
 def _private_home(account: UnixAccount) -> None:
@@ -115,7 +125,7 @@ def ensure_account(hub_name: str, *, home_root: Path, prefix: str = DEFAULT_PREF
     account = lookup_account(name)
     if account is None:
         home_root.mkdir(parents=True, exist_ok=True)
-        _useradd(
+        useradd(
             ["--home-dir", str(home_root / name), "--create-home", "--shell", "/bin/bash",
              "--user-group", "--no-log-init", "--comment", comment, name]
         )  # fmt: skip
@@ -137,7 +147,7 @@ def ensure_service_account(name: str, home: Path) -> UnixAccount:
     """The system account the genesis service runs as (no login shell), created if missing."""
     account = lookup_account(name)
     if account is None:
-        _useradd(
+        useradd(
             ["--system", "--home-dir", str(home), "--no-create-home", "--shell",
              "/usr/sbin/nologin", "--user-group", "--comment", "genesis-lab service", name]
         )  # fmt: skip

@@ -20,6 +20,7 @@ import yaml
 from fixtures.challenges import write_demo_challenge
 from realparts import is_root, require
 
+from genesis_lab.hub.accounts import useradd
 from genesis_lab.pipelines import leaderboard
 from genesis_lab.pipelines.scheduler import Journal, Scheduler
 from genesis_lab.pipelines.schedules import ScheduleBook
@@ -35,7 +36,7 @@ def unix_user(name: str) -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True)
+        useradd(["-m", "-s", "/bin/bash", name])
         return pwd.getpwnam(name)
 
 
