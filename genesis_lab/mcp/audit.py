@@ -16,6 +16,7 @@ import json
 import threading
 import urllib.parse
 import urllib.request
+import weakref
 from typing import Any
 
 from genesis_lab.errors import AuditError
@@ -73,6 +74,7 @@ class ServiceLink:
         self._timeout = timeout
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._idle, self._lock)
 
     def url_of(self, path: str) -> str:
         return self.base_url + path
@@ -117,10 +119,16 @@ class ServiceLink:
                 return response.status, {"message": payload[:200].decode(errors="replace")}
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        """Close the idle connections (also done when the link is collected)."""
+        _close_all(self._idle, self._lock)
+
+
+def _close_all(idle: list[http.client.HTTPConnection], lock: threading.Lock) -> None:
+    with lock:
+        conns = idle[:]
+        idle.clear()
+    for conn in conns:
+        conn.close()
 
 
 def _direct(settings: Settings) -> bool:

@@ -141,3 +141,19 @@ def test_a_record_the_service_did_not_take_fails_the_tool_call(
             answer = json.dumps(result.structured_content) + str(result.content)
     assert "neutron" not in answer and "entries" not in answer
     assert service.records == []
+
+
+def test_a_collected_audit_closes_its_connections(session_context, service) -> None:
+    import gc
+    import warnings
+
+    from genesis_lab.mcp.audit import AgentAudit
+
+    audit = AgentAudit(session_context)
+    _record(audit, 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del audit
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert len(service.records) == 1
