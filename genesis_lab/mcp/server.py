@@ -27,7 +27,7 @@ from genesis_lab.mcp.context import AgentContext
 from genesis_lab.mcp.failures import ToolError
 from genesis_lab.mcp.tools import TOOL_NAMES, Toolbox
 
-__all__ = ["ENTRY_TEMPLATE", "build_server", "tool_definitions"]
+__all__ = ["ENTRY_TEMPLATE", "build_server", "tool_definitions", "tool_input_schema"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,22 @@ def tool_definitions() -> tuple[types.Tool, ...]:
             )
         )
     return tuple(out)
+
+
+@functools.cache
+def _input_schemas() -> dict[str, Any]:
+    return {tool.name: tool.input_schema for tool in tool_definitions()}
+
+
+def tool_input_schema(name: str) -> Any:
+    """Tool ``name``'s input schema (None: no such tool), without running ``tools/list``: the
+    streamable-HTTP transport otherwise lists every tool on each call to find the schema it
+    checks ``Mcp-Param-*`` headers against.
+
+    >>> tool_input_schema("catalog_search")["type"], tool_input_schema("nope")
+    ('object', None)
+    """
+    return _input_schemas().get(name)
 
 
 def _client_name(ctx: ServerRequestContext[Any], context: AgentContext) -> str:
@@ -355,4 +371,5 @@ def build_server(context: AgentContext, *, toolbox: Toolbox | None = None) -> Se
         on_list_resources=list_resources,
         on_list_resource_templates=list_templates,
         on_read_resource=read_resource,
+        get_tool_input_schema=tool_input_schema,
     )
