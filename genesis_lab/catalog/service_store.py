@@ -3,7 +3,9 @@
 Each key is one ``GET {service}/api/data/{id}/{key}`` with the session's token, so the service
 decides on every chunk. Bodies are read straight into one buffer (``readinto``) on keep-alive
 connections, one per thread: on this machine that costs 0.34–0.45 s of client CPU per GB,
-against 0.9–1.75 s for fsspec's aiohttp client (``benchmarks/bench_service.py``).
+against 0.9–1.75 s for fsspec's aiohttp client (``benchmarks/bench_service.py``). The buffers
+come from :class:`~genesis_lab.catalog.receive_buffers.ReceiveBuffers`: memory a finished chunk
+no longer needs, so the kernel does not hand out and zero fresh pages for every body.
 
 A chunk the store does not hold is ``None`` to zarr (its fill value); any other refusal is an
 error with the service's reason, never silent fill values.
@@ -29,6 +31,7 @@ from zarr.abc.store import (
     SuffixByteRequest,
 )
 
+from genesis_lab.catalog.receive_buffers import ReceiveBuffers
 from genesis_lab.errors import AccessDeniedError, CatalogError
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ __all__ = ["ServiceStore"]
 _THREADS = 8
 _RECEIVE_BUFFER = 4 << 20
 _TIMEOUT = 120.0
+_BODIES = ReceiveBuffers()
 
 
 def _range_header(byte_range: ByteRequest | None) -> str | None:
@@ -160,9 +164,7 @@ class ServiceStore(Store):
         length = resp.getheader("Content-Length")
         if length is None:
             return resp.read()
-        import numpy as np
-
-        buf = np.empty(int(length), dtype=np.uint8)
+        buf = _BODIES.take(int(length))
         view = memoryview(buf)
         got = 0
         while got < len(buf):
