@@ -46,6 +46,12 @@ CLAIMS = (
 PROXY_ROUNDS = 7
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def p95(xs: list[float]) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
@@ -269,6 +275,8 @@ def proxy_benchmarks() -> None:
 
             return read
 
+        proxy_pid = {kind: int((svc.state_dir / "hub" / "proxy.pid").read_text())
+                     for kind, svc in hubs.items()}  # fmt: skip
         t, c = hubs["traefik"], hubs["chp"]
         ways = {
             "direct": direct,
@@ -279,12 +287,16 @@ def proxy_benchmarks() -> None:
         for read in ways.values():
             read()  # warm: imports, page cache, connection pools
         seconds: dict[str, list[float]] = {way: [] for way in ways}
+        proxy_cpu = dict.fromkeys(proxy_pid, 0.0)
         order = list(ways)
         for i in range(PROXY_ROUNDS):
             for way in order[i % 4 :] + order[: i % 4]:
+                c0 = cpu_seconds(proxy_pid[way]) if way in proxy_pid else 0.0
                 t0 = time.perf_counter()
                 ways[way]()
                 seconds[way].append(time.perf_counter() - t0)
+                if way in proxy_pid:
+                    proxy_cpu[way] += cpu_seconds(proxy_pid[way]) - c0
         ratio = {way: statistics.median(d / x for d, x in zip(seconds["direct"], seconds[way],
                                                                strict=True))
                  for way in ways}  # fmt: skip
@@ -294,6 +306,10 @@ def proxy_benchmarks() -> None:
                     ratio[way], unit="x", details=f"{mbs[way]:.0f} MB/s")  # fmt: skip
         context("zarr read through traefik / at the service's own address (the proxy's share)",
                 ratio["traefik"] / ratio["service"], unit="x")  # fmt: skip
+        for kind, used in proxy_cpu.items():  # what bounds the ratio on a small machine
+            context(f"{kind}'s own CPU per GB it forwarded", used / (0.2 * PROXY_ROUNDS),
+                    unit=" s", details="the proxy process alone; the direct read of 1 GB "
+                    f"took {5 * statistics.median(seconds['direct']):.2f} s of wall time")  # fmt: skip
         claim("zarr read through the hub's proxy (traefik) / direct from disk (throughput)",
               ratio["traefik"], 0.5, op=">=",
               details=f"traefik {mbs['traefik']:.0f} MB/s, direct {mbs['direct']:.0f} MB/s, "
