@@ -10,6 +10,7 @@ numpy arrays made from it), so a chunk still in use is never written over. Free 
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -51,6 +52,13 @@ class ReceiveBuffers:
         self._slots: list[list] = []  # [array, last used (monotonic seconds)]
         self._free_refs = _refs([np.empty(0, dtype=np.uint8), 0.0])
         self._janitor: threading.Thread | None = None
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """In a forked child: a fresh lock and pool (the parent's threads did not come along)."""
+        self._lock = threading.Lock()
+        self._slots = []
+        self._janitor = None
 
     def _is_free(self, slot: list) -> bool:
         return _refs(slot) == self._free_refs

@@ -83,3 +83,23 @@ def test_trim_drops_free_buffers_and_keeps_those_in_use():
     del free
     pool.trim()
     assert pool.pooled_bytes == held.nbytes
+
+
+def test_a_forked_child_starts_with_an_empty_pool_and_a_free_lock():
+    import os
+    import signal
+
+    pool = ReceiveBuffers(max_bytes=16 * MB, min_bytes=MB)
+    held = pool.take(2 * MB)
+    with pool._lock:  # another thread holds the lock at the moment of the fork
+        pid = os.fork()
+        if pid == 0:  # the child never returns into pytest
+            code = 1
+            try:
+                signal.alarm(10)  # stuck on the copied lock: it dies instead of hanging the test
+                code = 0 if pool.pooled_bytes == 0 and pool.take(2 * MB).nbytes == 2 * MB else 1
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pool.pooled_bytes == held.nbytes
