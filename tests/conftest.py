@@ -26,24 +26,35 @@ pytest_plugins = [
 # for the fixture by name
 SLURM_MODULES = {
     "integration/compute/test_site_ledger.py",
-    "integration/training/test_unix_learners.py",
     "integration/pipelines/test_dev_slurm.py",
     "integration/pipelines/test_schedules_as_owner.py",
 }
-SLURM_FIXTURES = {"slurm", "slurm_hub"}
+# a test's group: the first of its session-scoped real parts (service_hub runs on the hub)
+GROUP_OF_FIXTURE = {"slurm": "slurm", "slurm_hub": "slurm", "hub": "hub", "service_hub": "hub",
+                    "lab_server": "lab", "postgres": "postgres"}  # fmt: skip
+
+
+def xdist_group_of(module: str, fixtures: set[str]) -> str | None:
+    """The worker group of a test: all the users of one real part (SLURM, the session hub, the
+    lab server, PostgreSQL) together, so each starts once; an integration module otherwise as a
+    whole, so a module-scoped hub of its own starts once; unit tests anywhere."""
+    if module in SLURM_MODULES:
+        return "slurm"
+    for fixture, group in GROUP_OF_FIXTURE.items():
+        if fixture in fixtures:
+            return group
+    return module if module.startswith("integration/") else None
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) every test that drives
-    SLURM goes to one worker, so the single-node SLURM (munge, slurmctld, slurmdbd) starts once
-    and its jobs have one writer; every other test goes wherever a worker is free (a worker
-    starts its own session hub, lab server or PostgreSQL on random ports when it needs one)."""
-    slurm = pytest.mark.xdist_group("slurm")
+    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) the groups of
+    :func:`xdist_group_of` go whole to one worker, the rest wherever a worker is free."""
     for item in items:
-        module = "/".join(item.path.relative_to(REPO / "tests").parts)
-        if module in SLURM_MODULES or SLURM_FIXTURES & set(item.fixturenames):
-            item.add_marker(slurm)
+        group = xdist_group_of("/".join(item.path.relative_to(REPO / "tests").parts),
+                               set(item.fixturenames))  # fmt: skip
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(trylast=True)
