@@ -5,7 +5,8 @@ for a 200 MB zarr read through the hub's proxy that was a third of the SDK's CPU
 (``benchmarks/bench_hub.py``). A buffer is handed out again only when its reference count says the
 pool is its only holder (zarr's views of a chunk hold the buffer they view, as do memoryviews and
 numpy arrays made from it), so a chunk still in use is never written over. Free buffers unused for
-``idle`` seconds are dropped, and the pool never holds more than ``max_bytes``.
+``idle`` seconds are dropped (2 by default: a session gets its memory back soon after its last
+read), and the pool never holds more than ``max_bytes``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class ReceiveBuffers:
     """
 
     def __init__(
-        self, max_bytes: int = 256 << 20, min_bytes: int = 1 << 20, idle: float = 10.0
+        self, max_bytes: int = 256 << 20, min_bytes: int = 1 << 20, idle: float = 2.0
     ) -> None:
         import numpy as np
 

@@ -103,3 +103,14 @@ def test_a_forked_child_starts_with_an_empty_pool_and_a_free_lock():
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert pool.pooled_bytes == held.nbytes
+
+
+def test_idle_free_buffers_go_back_by_themselves():
+    pool = ReceiveBuffers(max_bytes=16 * MB, min_bytes=MB, idle=0.2)
+    held = pool.take(2 * MB)
+    free = pool.take(3 * MB)
+    del free
+    deadline = time.monotonic() + 5
+    while pool.pooled_bytes > held.nbytes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.pooled_bytes == held.nbytes
