@@ -17,21 +17,24 @@ __all__ = ["accounted_usage", "sacct_usage"]
 
 # states in which accounting does not know the job's end yet
 NOT_ENDED = frozenset({"PENDING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"})
+NEVER_RAN = "never-ran"
 
 
-def _parse(out: str, now: float | None) -> tuple[int, float, float, bool] | None:
-    """(cores, start, end, ended) from ``AllocCPUS|Start|End|ElapsedRaw[|State]`` lines."""
+def _parse(out: str, now: float | None) -> tuple[int, float, float, bool] | str | None:
+    """(cores, start, end, ended) from ``AllocCPUS|Start|End|ElapsedRaw[|State]`` lines;
+    ``NEVER_RAN`` for a job that ended without starting (cancelled while pending); None when
+    the job is not (yet) there or has not started."""
     for line in out.splitlines():
         parts = line.strip().split("|")
         if len(parts) < 4 or not parts[0].isdigit() or not parts[3].isdigit():
             continue
         cores, start_text, elapsed = int(parts[0]), parts[1], int(parts[3])
+        state = parts[4].split()[0] if len(parts) > 4 and parts[4].strip() else ""
+        ended = state not in NOT_ENDED
         try:
             start = dt.datetime.fromisoformat(start_text).timestamp()
         except ValueError:
-            return None  # not started: no start time yet
-        state = parts[4].split()[0] if len(parts) > 4 and parts[4].strip() else ""
-        ended = state not in NOT_ENDED
+            return NEVER_RAN if ended and state else None
         return cores, start, start + elapsed if elapsed else (now or time.time()), ended
     return None
 
@@ -58,7 +61,9 @@ def sacct_usage(
         except SchedulerError:
             return None
         found = _parse(out, now)
-        if found is not None and (found[3] or time.monotonic() >= deadline):
+        if found == NEVER_RAN:
+            return None  # nothing used: the caller's own record says so too
+        if isinstance(found, tuple) and (found[3] or time.monotonic() >= deadline):
             return found[:3]
         if found is None and time.monotonic() >= deadline:
             return None

@@ -4,7 +4,10 @@ private ``slurm.conf``, state, logs and pid files in one folder.
 ``genesis-lab dev slurm start|stop|status`` and the test suite's ``slurm`` fixture both use it.
 Settings that worked on Debian 12 (see the module's ``_write_conf``): the node advertises 8 CPUs
 and 16000 MB (``SlurmdParameters=config_overrides``) so a session, its dask workers and a pipeline
-fit at once; partitions ``debug`` (default) and ``batch``; no accounting daemon.
+fit at once; partitions ``debug`` (default) and ``batch``. With Debian's ``slurmdbd`` and
+``mariadb-server`` installed, SLURM's accounting runs too (a private MariaDB and slurmdbd,
+:mod:`genesis_lab.compute.devaccounting`), so ``sacct`` answers; without them there is none
+(``accounting_storage/none``).
 
 >>> from genesis_lab.compute.devslurm import start_slurm, stop_slurm
 >>> cluster = start_slurm()  # doctest: +SKIP
@@ -27,6 +30,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genesis_lab.compute import devaccounting
 from genesis_lab.compute.network import free_port
 from genesis_lab.errors import ComputeError
 
@@ -48,6 +52,8 @@ class SingleNodeSlurm:
     cpus: int = 8
     memory_mb: int = 16000
     pids: dict[str, int] = field(default_factory=dict)
+    accounting: bool = False
+    cluster_name: str = ""
 
     @property
     def env(self) -> dict[str, str]:
@@ -78,6 +84,22 @@ class SingleNodeSlurm:
             for line in self.run(*args).splitlines()
             if line.strip()
         ]
+
+    def add_association(self, account: str, user: str) -> None:
+        """Make SLURM account ``account`` (if new) and let ``user`` charge it (an association),
+        in this cluster's accounting; needs accounting. There is no ``AccountingStorageEnforce``:
+        users without associations run under the account they ask for, and a user with some who
+        asks for another account runs under its first (default) one."""
+        if not self.accounting:
+            raise ComputeError("This SLURM runs without accounting: install " + devaccounting.HOW)
+        known = self.run("sacctmgr", "-n", "-P", "show", "account", account, "format=account")
+        if account not in known.split():
+            self.run("sacctmgr", "-i", "add", "account", account, f"cluster={self.cluster_name}")
+        assocs = self.run("sacctmgr", "-n", "-P", "show", "assoc", f"account={account}",
+                          f"user={user}", "format=user")  # fmt: skip
+        if user not in assocs.split():
+            self.run("sacctmgr", "-i", "add", "user", user, f"account={account}",
+                     f"cluster={self.cluster_name}")  # fmt: skip
 
     def scancel_all(self) -> None:
         """Cancel every job of this cluster."""
@@ -130,14 +152,19 @@ def _start_munged() -> None:
         time.sleep(0.2)
 
 
-def _write_conf(root: Path, node: str) -> Path:
+def _write_conf(root: Path, node: str, cluster_name: str, dbd_port: int | None) -> Path:
     host = socket.gethostname().split(".")[0]
+    accounting = (
+        devaccounting.slurm_conf_lines(dbd_port)
+        if dbd_port
+        else "AccountingStorageType=accounting_storage/none\n"
+    )
     for sub in ("state", "spool", "log", "run"):
         (root / sub).mkdir()
     conf = root / "slurm.conf"
     conf.write_text(
         f"""# private single-node SLURM of one genesis-lab test session
-ClusterName=gl{uuid.uuid4().hex[:8]}
+ClusterName={cluster_name}
 SlurmctldHost={host}(127.0.0.1)
 SlurmctldPort={free_port()}
 SlurmdPort={free_port()}
@@ -159,8 +186,7 @@ DefMemPerCPU=512
 SchedulerType=sched/backfill
 SlurmdParameters=config_overrides
 MailProg=/bin/true
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
+{accounting}JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 ReturnToService=2
 SlurmctldTimeout=30
@@ -204,10 +230,12 @@ def _stop(pid: int, timeout: float = 15) -> None:
         os.kill(pid, 9)
 
 
-def start_slurm(root: Path | None = None) -> SingleNodeSlurm:
-    """Start munged (if needed), slurmctld and slurmd; wait until the node is idle.
+def start_slurm(root: Path | None = None, *, accounting: bool | None = None) -> SingleNodeSlurm:
+    """Start munged (if needed), MariaDB and slurmdbd (with ``accounting``), slurmctld and
+    slurmd; wait until the node is idle.
 
     Its files go into ``root`` (a new temporary folder if None; it must not exist yet).
+    ``accounting``: None starts it when its packages are installed, True requires them.
     """
     if os.geteuid() != 0:
         raise ComputeError("A single-node SLURM needs root (its daemons run as root).")
@@ -218,6 +246,11 @@ def start_slurm(root: Path | None = None) -> SingleNodeSlurm:
             f"{', '.join(missing)} not installed: apt-get install slurm-wlm munge "
             "(`sudo make system`)."
         )
+    if accounting is None:
+        accounting = not devaccounting.missing()
+    elif accounting and devaccounting.missing():
+        gone = ", ".join(devaccounting.missing())
+        raise ComputeError(f"{gone} not installed: {devaccounting.HOW}.")
     _start_munged()
     if root is None:
         root = Path(tempfile.mkdtemp(prefix="genesis-slurm-"))
@@ -229,11 +262,15 @@ def start_slurm(root: Path | None = None) -> SingleNodeSlurm:
             )
         root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # jobs of other users (batchspawner) read slurm.conf
-    node = f"gl{uuid.uuid4().hex[:6]}"
-    conf = _write_conf(root, node)
-    cluster = SingleNodeSlurm(conf_path=conf, root=root, node=node)
+    node, name = f"gl{uuid.uuid4().hex[:6]}", f"gl{uuid.uuid4().hex[:8]}"
+    dbd_port = free_port() if accounting else None
+    conf = _write_conf(root, node, name, dbd_port)
+    cluster = SingleNodeSlurm(conf_path=conf, root=root, node=node, accounting=bool(accounting),
+                              cluster_name=name)  # fmt: skip
     env = {**os.environ, **cluster.env}
     try:
+        if dbd_port:
+            devaccounting.start_accounting(root, env, dbd_port, name, cluster.pids)
         subprocess.run(["/usr/sbin/slurmctld", "-i"], env=env, check=True, timeout=30)
         cluster.pids["slurmctld"] = _read_pid(root / "run" / "slurmctld.pid")
         subprocess.run(["/usr/sbin/slurmd", "-N", node], env=env, check=True, timeout=30)
@@ -255,16 +292,17 @@ def start_slurm(root: Path | None = None) -> SingleNodeSlurm:
 
 
 def stop_slurm(cluster: SingleNodeSlurm) -> None:
-    """Cancel every job, then stop slurmd and slurmctld by pid and remove the temp dir."""
+    """Cancel every job, then stop slurmd, slurmctld, slurmdbd and MariaDB by pid (slurmctld
+    hands its last job records to slurmdbd as it stops) and remove the folder."""
     if "slurmctld" in cluster.pids:
         try:
             cluster.scancel_all()
             cluster.wait_no_jobs(timeout=15)
         except (RuntimeError, subprocess.SubprocessError):
             pass
-    for daemon in ("slurmd", "slurmctld"):
+    for daemon in ("slurmd", "slurmctld", "slurmdbd", "mariadb"):
         if daemon in cluster.pids:
-            _stop(cluster.pids[daemon])
+            _stop(cluster.pids[daemon], timeout=30 if daemon == "mariadb" else 15)
     shutil.rmtree(cluster.root, ignore_errors=True)
 
 
@@ -278,8 +316,12 @@ def attach(root: Path) -> SingleNodeSlurm:
     if not conf.is_file() or not node_file.is_file():
         raise ComputeError(f"No single-node SLURM was started in {root}.")
     node = node_file.read_text().strip()
-    cluster = SingleNodeSlurm(conf_path=conf, root=root, node=node)
-    for daemon, name in (("slurmctld", "slurmctld.pid"), ("slurmd", f"slurmd-{node}.pid")):
+    text = conf.read_text()
+    name = next((x.split("=", 1)[1] for x in text.splitlines() if x.startswith("ClusterName=")), "")
+    cluster = SingleNodeSlurm(conf_path=conf, root=root, node=node, cluster_name=name,
+                              accounting="accounting_storage/slurmdbd" in text)  # fmt: skip
+    for daemon, name in (("slurmctld", "slurmctld.pid"), ("slurmd", f"slurmd-{node}.pid"),
+                         ("slurmdbd", "slurmdbd.pid"), ("mariadb", "mariadb.pid")):  # fmt: skip
         with contextlib.suppress(OSError, ValueError):
             pid = int((root / "run" / name).read_text().strip())
             os.kill(pid, 0)

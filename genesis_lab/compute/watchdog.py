@@ -82,8 +82,10 @@ def charge(
     *,
     ledger_path: str | None = None,
     settings: Settings | None = None,
+    scheduler: str | None = None,
 ) -> list[str]:
-    """Charge cancelled jobs from their start until now (``job-lifetime``) through
+    """Charge cancelled jobs from ``scheduler``'s accounting (``sacct``) where it answers, else
+    from their start until now (``job-lifetime``) through
     :func:`genesis_lab.compute.ledger.charge`: inside a hub session the genesis service takes
     them to the site ledger, elsewhere they go to ``ledger_path`` (default: the site's ledger).
     Returns why each job that could not be charged was not.
@@ -91,6 +93,7 @@ def charge(
     >>> charge("a", "u", [])
     []
     """
+    from genesis_lab.compute.accounting import accounted_usage
     from genesis_lab.compute.ledger import Ledger, UsageRecord
     from genesis_lab.compute.ledger import charge as charge_record
 
@@ -98,9 +101,11 @@ def charge(
     now = time.time()
     failed = []
     for job_id, cores, start in jobs:
+        found = accounted_usage(job_id, scheduler, settle=2) if scheduler else None
+        cores, t0, t1 = found or (cores, min(start, now), now)
         rec = UsageRecord.from_times(allocation=allocation, user=user, kind="cluster", ref=job_id,
-                                     cores=cores, start=min(start, now), end=now,
-                                     source="job-lifetime")  # fmt: skip
+                                     cores=cores, start=t0, end=max(t0, t1),
+                                     source="sacct" if found else "job-lifetime")  # fmt: skip
         try:
             charge_record(rec, settings, ledger=ledger)
         except GenesisError as exc:
@@ -162,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not ids:
             break
         time.sleep(1)  # a job submitted at the instant of death shows up late
-    failed = charge(args.allocation, args.user, unrecorded, ledger_path=args.ledger)
+    failed = charge(args.allocation, args.user, unrecorded, ledger_path=args.ledger,
+                    scheduler=args.scheduler)  # fmt: skip
     for reason in failed:
         print(f"genesis-lab watchdog: {reason}", file=sys.stderr)
     return 1 if failed else 0

@@ -2,8 +2,11 @@
 charged by the hub and the genesis service, the admin's ``alloc usage`` shows both, and a spent
 budget refuses the next cluster and the next session.
 
-The reference is SLURM's own job records (``scontrol show job``: NumCPUs, StartTime, EndTime,
-kept a few minutes after a job ends): the test SLURM has no slurmdbd, so there is no ``sacct``.
+The reference is SLURM's accounting: the test SLURM runs slurmdbd with MariaDB (always under
+CI=true), so every job's ``CPUTimeRAW`` comes from ``sacct``, the ledger's records of those jobs
+must say ``source: sacct`` and the yearly report's sacct section must hold the account's real
+total. Where the accounting packages are missing (outside CI) the reference is SLURM's job
+records instead (``scontrol show job``: NumCPUs, StartTime, EndTime, kept for ``MinJobAge``).
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ import pytest
 import requests
 from fixtures.hub import _execute, run_async
 from fixtures.slurm import unix_user
+from realparts import IN_CI, require
 
 pytestmark = [pytest.mark.hub, pytest.mark.slurm, pytest.mark.slow, pytest.mark.timeout(420)]
 
 ALLOCATION = "ledger-slurm"  # in tests/fixtures/hub.py, members glled-ann and glled-bob
+ACCOUNT = "phys-acct"  # its SLURM account there (other allocations share it)
+SACCT_SLACK = 3.0  # core-seconds per job between a charge and sacct's CPUTimeRAW
 BUDGET = 0.006  # its budget there: above one worker job, below what two users spend here
 START_CLUSTER = """
 import time
@@ -67,9 +73,24 @@ def job_record(slurm, job_id: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in out.split() if "=" in part)
 
 
+def sacct_job(slurm, job_id: str) -> dict[str, str]:
+    out = slurm.run("sacct", "-n", "-P", "-X", "-j", job_id,
+                    "-o", "JobID,Account,User,State,AllocCPUS,ElapsedRaw,CPUTimeRAW")  # fmt: skip
+    keys = ("JobID", "Account", "User", "State", "AllocCPUS", "ElapsedRaw", "CPUTimeRAW")
+    return dict(zip(keys, out.strip().split("|"), strict=False)) if out.strip() else {}
+
+
 def slurm_core_hours(slurm, job_id: str) -> float:
-    """NumCPUs x (EndTime - StartTime) of an ended job, read before SLURM forgets it
-    (``MinJobAge`` is 30 s on the test SLURM)."""
+    """CPUTimeRAW / 3600 of an ended job from ``sacct`` (with accounting); else NumCPUs x
+    (EndTime - StartTime) from its job record, read before SLURM forgets it (``MinJobAge``)."""
+    if slurm.accounting:
+
+        def accounted() -> dict[str, str] | None:
+            rec = sacct_job(slurm, job_id)
+            state = rec.get("State", "PENDING").split()[0]
+            return rec if state not in ("PENDING", "RUNNING", "COMPLETING") else None
+
+        return int(wait_for(f"job {job_id} ended in sacct", accounted, 30)["CPUTimeRAW"]) / 3600
 
     def ended() -> dict[str, str] | None:
         rec = job_record(slurm, job_id)
@@ -117,7 +138,13 @@ def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slu
     def mark(what: str) -> None:
         print(f"[{time.monotonic() - t0:6.1f} s] {what}")
 
+    if IN_CI:  # the reference is SLURM's accounting: under CI it must be there
+        require(slurm.accounting, "SLURM accounting (slurmdbd + MariaDB)",
+                "apt-get install slurmdbd mariadb-server (`make system`, as root)")  # fmt: skip
     ann, bob = (hub.new_user(unix_user(n)) for n in ("glled-ann", "glled-bob"))
+    if slurm.accounting:
+        for name in (ann, bob):
+            slurm.add_association(ACCOUNT, name)
     request = {"allocation": ALLOCATION, "cores": "1", "memory": "1GB"}
     for name in (ann, bob):
         r = hub.spawn(name, request)
@@ -200,18 +227,65 @@ def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slu
     assert f"budget of allocation '{ALLOCATION}' is spent" in r.text
 
     mark("session refused")
-    # the ledger beside SLURM's own job records
+    # the ledger beside SLURM's accounting (or, without it, its job records)
     report = []
     for name in (ann, bob):
         for kind, jobs in (("session", [sessions[name]]), ("cluster", workers[name])):
             for job in jobs:
-                mine_ch = sum(r["core_hours"] for r in charged(name, kind, job))
-                report.append((name, kind, job, mine_ch, slurm_ch[job]))
+                recs = charged(name, kind, job)
+                mine_ch = sum(r["core_hours"] for r in recs)
+                how = [r["source"] for r in recs]
+                report.append((name, kind, job, mine_ch, slurm_ch[job], how))
+    reference = "sacct CPUTimeRAW/3600" if slurm.accounting else "scontrol NumCPUs x elapsed"
     for rec in ledger(hub):
         print(rec)
-    print("\nuser kind job ledger-core-h slurm-core-h")
+    print(f"\nuser kind job sources ledger-core-h reference-core-h ({reference})")
     for row in report:
-        print(" ".join(map(str, row[:3])), f"{row[3]:.6f} {row[4]:.6f}")
-    for _, _, _, mine_ch, ref_ch in report:
-        assert mine_ch > 0, (report, ledger(hub))
-        assert abs(mine_ch - ref_ch) <= max(0.35 * ref_ch, 3 / 3600), (report, ledger(hub))
+        print(" ".join(map(str, row[:3])), row[5], f"{row[3]:.6f} {row[4]:.6f}")
+    per_user = {n: (sum(r[3] for r in report if r[0] == n), sum(r[4] for r in report if r[0] == n))
+                for n in (ann, bob)}  # fmt: skip
+    for name, (mine_ch, ref_ch) in per_user.items():
+        print(f"{name}: ledger {mine_ch:.6f} core-h, {reference} {ref_ch:.6f} core-h")
+    if not slurm.accounting:
+        for _, _, _, mine_ch, ref_ch, _ in report:
+            assert mine_ch > 0, (report, ledger(hub))
+            assert abs(mine_ch - ref_ch) <= max(0.35 * ref_ch, 3 / 3600), (report, ledger(hub))
+        return
+    # every job charged once, from accounting, to within SACCT_SLACK core-seconds of what sacct
+    # says it used: a charge is taken as the job ends, and a job still winding down (a session
+    # killed with its workers) is charged from its start to that moment
+    for name, kind, job, mine_ch, ref_ch, sources in report:
+        assert sources == ["sacct"], (name, kind, job, ledger(hub))  # once, from accounting
+        assert abs(mine_ch - ref_ch) * 3600 <= SACCT_SLACK, (report, ledger(hub))
+    for name, (mine_ch, ref_ch) in per_user.items():
+        assert abs(mine_ch - ref_ch) * 3600 <= SACCT_SLACK * 2, (name, per_user)
+    for job, ref_ch in slurm_ch.items():
+        row = sacct_job(slurm, job)
+        assert row["Account"] == ACCOUNT and ref_ch > 0, row
+    check_report_sacct(hub, slurm, sum(slurm_ch.values()))
+
+
+def check_report_sacct(hub, slurm, ours: float) -> None:
+    """The yearly report's sacct section holds the account's real total for today: this test's
+    jobs and any others of the account, summed here as AllocCPUS x ElapsedRaw."""
+    today = dt.date.today().isoformat()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "JUPYTERHUB_"))}
+    env.update({"GENESIS_SITE_FILE": str(hub.site_file), "GENESIS_HOME": str(hub.base / "home")})
+    genesis = Path(sys.executable).parent / "genesis-lab"
+    before = account_total(slurm, today)
+    out = subprocess.run([str(genesis), "report", "--from", today, "--to", today, "--format",
+                          "json"], env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    after = account_total(slurm, today)
+    assert out.returncode == 0, out.stderr
+    totals = json.loads(out.stdout)["integration"]["sacct_core_hours_by_account"]
+    print(f"report: sacct {ACCOUNT} {totals[ACCOUNT]:.6f} core-h (this test's jobs {ours:.6f})")
+    assert totals[ACCOUNT] >= ours - 1e-6
+    assert before - 1e-6 <= totals[ACCOUNT] <= after + 1e-6, (before, totals, after)
+
+
+def account_total(slurm, day: str) -> float:
+    end = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+    out = slurm.run("sacct", "-a", "-X", "-n", "-P", "-A", ACCOUNT, "-S", day, "-E", end,
+                    "-o", "AllocCPUS,ElapsedRaw")  # fmt: skip
+    rows = [line.split("|") for line in out.splitlines() if line.strip()]
+    return sum(int(c) * int(e) for c, e in rows if c.isdigit() and e.isdigit()) / 3600

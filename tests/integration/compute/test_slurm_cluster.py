@@ -83,11 +83,12 @@ def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hp
     xr.testing.assert_allclose(remote, local)
     assert (remote.sizes["s0"], remote.sizes["vmax"]) == (24, 2)
     assert slurm.wait_no_jobs(name=name, timeout=30) == []
-    # two one-core worker jobs were charged to the allocation, to alice, from the queue's start
-    # of each job until its worker left (no slurmdbd here, so no sacct)
+    # two one-core worker jobs were charged to the allocation, to alice: from SLURM's accounting
+    # when the test SLURM runs slurmdbd, else from the queue's start of each job until its worker
+    # left
     recs = [r for r in get_ledger().records("fusion-hpc") if r.kind == "cluster"]
     assert len(recs) == 2 and {r.user for r in recs} == {"alice"}
-    assert {r.source for r in recs} == {"job-lifetime"}
+    assert {r.source for r in recs} == {"sacct" if slurm.accounting else "job-lifetime"}
     assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
     assert {r.ref for r in recs} == {j["id"] for j in jobs}
     assert used_core_hours("fusion-hpc", "alice") == pytest.approx(sum(r.core_hours for r in recs))
@@ -152,9 +153,11 @@ def test_no_orphan_jobs_after_the_kernel_is_killed(slurm, hpc_allocation):
         # their 60 s death-timeout, so a tight bound tells the two apart
         left = slurm.wait_no_jobs(name=name, timeout=20)
         assert left == [], f"jobs left {time.monotonic() - t0:.0f} s after the kernel died: {left}"
-        # the watchdog charged the jobs it cancelled, from their start in squeue
+        # the watchdog charged the jobs it cancelled: from sacct with accounting, else from
+        # their start in squeue
         recs = _wait_records("fusion-hpc", 2)
-        assert {r.source for r in recs} == {"job-lifetime"} and {r.user for r in recs} == {"alice"}
+        assert {r.source for r in recs} == {"sacct" if slurm.accounting else "job-lifetime"}
+        assert {r.user for r in recs} == {"alice"}
         assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
     finally:
         kc.stop_channels()

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -76,6 +77,13 @@ def test_a_job_still_running_in_accounting_is_waited_for_until_its_end(slurm_too
     slurm_tools("sacct", RUNNING)
     cores, start, end = sacct_usage(command, "5", settle=0)
     assert (cores, end - start, start) == (4, 100, START.timestamp())  # until now
+
+
+def test_a_job_cancelled_before_it_started_is_not_waited_for(slurm_tools):
+    slurm_tools("sacct", f"0|Unknown|{START.isoformat()}|0|CANCELLED by 0")
+    t0 = time.monotonic()
+    assert sacct_usage(["sacct", "-j", "{job_id}"], "6", settle=10) is None
+    assert time.monotonic() - t0 < 3  # a hub stopping a pending session does not hang
 
 
 def test_accounting_answers_only_for_batch_job_ids_of_a_scheduler_with_sacct(slurm_tools):
