@@ -28,7 +28,7 @@ from genesis_lab.access.hubapi import AGENT_SCOPE, HubClient
 from genesis_lab.mcp.gate import Gate, UnknownRequestError, stop_agents
 from genesis_lab.settings import get_settings
 
-__all__ = ["AUTH_TTL_SECONDS", "AgentEndpoint", "handlers"]
+__all__ = ["AUTH_TTL_SECONDS", "AgentEndpoint", "handlers", "shutdown"]
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,18 @@ class AgentEndpoint:
         for entry in managers.values():
             entry.done.set()
 
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """End every MCP session and wait (at most ``timeout`` s) until each session manager has
+        left its ``run()``: its task group ends, so anyio's worker threads stop and the process
+        can exit (the server's shutdown calls this while its event loop still runs)."""
+        tasks = [e.task for e in self._managers.values() if e.task is not None]
+        self.close_all()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
     def _stopped_from_thread(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.close_all)
@@ -206,6 +218,12 @@ def endpoint() -> AgentEndpoint:
     if _ENDPOINT is None:
         _ENDPOINT = AgentEndpoint.for_session()
     return _ENDPOINT
+
+
+async def shutdown() -> None:
+    """End this process's MCP sessions, if any were made (the server extension's stop hook)."""
+    if _ENDPOINT is not None:
+        await _ENDPOINT.aclose()
 
 
 class MCPHandler(web.RequestHandler):

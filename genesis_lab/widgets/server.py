@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from tornado import web
 
@@ -147,22 +148,38 @@ class ChallengeRunHandler(APIHandler):
         self.finish(json.dumps(_RUNS.get(challenge_id, {"status": "none"})))
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "genesis_lab.widgets.server"}]
+class GenesisExtension(ExtensionApp):
+    """The server extension: its routes under ``<base_url>genesis/`` and its stop.
+
+    An :class:`~jupyter_server.extension.application.ExtensionApp` because only those get
+    ``stop_extension``, which the server awaits in its shutdown while the event loop still runs:
+    the agents' MCP session managers end there, or their worker threads keep the process alive.
+
+    >>> GenesisExtension.name
+    'genesis_lab'
+    """
+
+    name = "genesis_lab"
+
+    def initialize_handlers(self) -> None:
+        from genesis_lab.mcp.http import handlers as agent_handlers
+
+        ident = r"([a-z0-9][a-z0-9._-]*)"
+        self.handlers.extend(
+            [
+                ("genesis/catalog", CatalogHandler),
+                ("genesis/status", StatusHandler),
+                (url_path_join("genesis/challenges", ident, "open"), ChallengeOpenHandler),
+                (url_path_join("genesis/challenges", ident, "run"), ChallengeRunHandler),
+                *agent_handlers("/"),
+            ]
+        )
+
+    async def stop_extension(self) -> None:
+        from genesis_lab.mcp.http import shutdown
+
+        await shutdown()
 
 
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from genesis_lab.mcp.http import handlers as agent_handlers
-
-    base = url_path_join(serverapp.web_app.settings["base_url"], "genesis")
-    ident = r"([a-z0-9][a-z0-9._-]*)"
-    serverapp.web_app.add_handlers(
-        ".*$",
-        [
-            (url_path_join(base, "catalog"), CatalogHandler),
-            (url_path_join(base, "status"), StatusHandler),
-            (url_path_join(base, "challenges", ident, "open"), ChallengeOpenHandler),
-            (url_path_join(base, "challenges", ident, "run"), ChallengeRunHandler),
-            *agent_handlers(serverapp.web_app.settings["base_url"]),
-        ],
-    )
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    return [{"module": "genesis_lab.widgets.server", "app": GenesisExtension}]
