@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,22 @@ class GenesisExtension(ExtensionApp):
     """
 
     name = "genesis_lab"
+
+    def initialize_settings(self) -> None:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            signal.signal(signal.SIGINT, self._stop_on_sigint)
+
+    def _stop_on_sigint(self, sig: int, frame: Any) -> None:
+        """SIGINT without a terminal (JupyterHub's local spawners send it before SIGTERM) stops
+        the server as SIGTERM does; jupyter_server leaves it to KeyboardInterrupt, which ends
+        the event loop without any cleanup. A second SIGINT interrupts as before."""
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.log.critical("received signal %s, stopping", sig)
+        assert self.serverapp is not None
+        self.serverapp.stop(from_signal=True)
 
     def initialize_handlers(self) -> None:
         from genesis_lab.mcp.http import handlers as agent_handlers

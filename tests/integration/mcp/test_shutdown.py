@@ -1,9 +1,10 @@
-"""A session's Jupyter server exits promptly on SIGTERM after its MCP endpoint was used.
+"""A session's Jupyter server exits promptly on SIGTERM, or on SIGINT without a terminal (what
+JupyterHub's local spawners send first), after its MCP endpoint was used.
 
 A real ``jupyter server`` with the genesis extension; the hub's token check is answered by a
 small stand-in for the hub's ``/user`` and token routes (the token's owner, with the agent scope),
 so no hub is started. The mcp package's client makes a tool call, which runs in anyio worker
-threads of the session manager; then SIGTERM must end the process within seconds.
+threads of the session manager; then the signal must end the process within seconds.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ pytestmark = pytest.mark.slow
 USER = "ada"
 AGENT_TOKEN = "agent-" + secrets.token_hex(8)
 EXIT_SECONDS = 8.0
+LAUNCH = (  # as a spawned session starts: SIGINT as Python sets it, whatever pytest inherited
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from jupyter_server.serverapp import main; sys.exit(main())"
+)
 
 
 @pytest.fixture
@@ -79,13 +84,15 @@ def start_server(base: Path, hub_api: str) -> tuple[subprocess.Popen, str]:
         PYTHONUNBUFFERED="1",
     )
     cmd = [
-        sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        sys.executable, "-c", LAUNCH, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
     ]  # fmt: skip
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(base / "server.log", "wb")  # noqa: SIM115 (the process writes to it until it ends)
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    proc = subprocess.Popen(
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=root
+    )
     log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -120,23 +127,25 @@ async def tool_call(url: str) -> Any:
         return await session.call_tool("catalog_search", {"text": "wafer"})
 
 
-def test_the_server_exits_on_sigterm_after_an_mcp_call(tmp_path, hub_api):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_server_exits_on_a_stop_signal_after_an_mcp_call(tmp_path, hub_api, sig):
     proc, url = start_server(tmp_path, hub_api)
     try:
         result = run_async(tool_call, f"{url}/genesis/mcp")
         assert not result.is_error, result.content
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
             proc.wait(EXIT_SECONDS)
         except subprocess.TimeoutExpired:
             pytest.fail(
-                f"the server still runs {EXIT_SECONDS} s after SIGTERM:\n"
+                f"the server still runs {EXIT_SECONDS} s after {sig.name}:\n"
                 + (tmp_path / "server.log").read_text()[-3000:]
             )
         assert time.monotonic() - started < EXIT_SECONDS
         log = (tmp_path / "server.log").read_text()
         assert "Traceback" not in log, log[-3000:]
+        assert "Shutting down" in log, log[-3000:]  # the server's own cleanup ran
     finally:
         if proc.poll() is None:
             proc.kill()
