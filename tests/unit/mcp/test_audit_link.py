@@ -149,11 +149,14 @@ def test_a_collected_audit_closes_its_connections(session_context, service) -> N
 
     from genesis_lab.mcp.audit import AgentAudit
 
+    gc.collect()  # earlier tests' garbage in this worker is not this test's
     audit = AgentAudit(session_context)
     _record(audit, 0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         del audit
         gc.collect()
-    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    port = str(service.server_address[1])
+    assert not [w for w in caught
+                if issubclass(w.category, ResourceWarning) and port in str(w.message)]  # fmt: skip
     assert len(service.records) == 1
