@@ -38,7 +38,7 @@ $(EXT): $(STAMP) $(EXT_SRC)/package.json $(EXT_SRC)/src/index.ts $(EXT_SRC)/styl
 	cp jupyter-config/genesis_lab.json $(VENV)/etc/jupyter/jupyter_server_config.d/genesis_lab.json
 	touch $@
 
-system:  ## install Debian packages the real parts need (root only: slurm-wlm, munge, chromium, nodejs)
+system:  ## install Debian packages the real parts need (root only: slurm-wlm, munge, slurmdbd, mariadb-server, postgresql, chromium, nodejs)
 	@bash scripts/install-system-packages.sh
 
 $(PROXY):

@@ -22,7 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ssub = sl.add_subparsers(dest="slurm_command", metavar="ACTION")
     ssub.required = True
     for name, func, text in (
-        ("start", _start, "start munged, slurmctld and slurmd; print the SLURM_CONF to export"),
+        (
+            "start",
+            _start,
+            "start munged, slurmctld, slurmd (slurmdbd if installed); print SLURM_CONF",
+        ),
         ("stop", _stop, "cancel its jobs and stop its daemons"),
         ("status", _status, "whether it runs, and its conf"),
     ):
