@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from genesis_lab.compute.commands import run_command
 from genesis_lab.errors import GenesisError, SchedulerError
 
-__all__ = ["accounted_usage", "sacct_usage"]
+__all__ = ["EndedJob", "accounted_usage", "ended_jobs", "sacct_command", "sacct_usage"]
+
+ENDED_FIELDS = "JobID,JobName,User,Account,Partition,AllocCPUS,Start,End,ElapsedRaw,State"
 
 # states in which accounting does not know the job's end yet
 NOT_ENDED = frozenset({"PENDING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"})
@@ -88,3 +91,87 @@ def accounted_usage(
     except GenesisError:
         return None
     return sacct_usage(command, str(job_id), settle=settle) if command else None
+
+
+def sacct_command(scheduler: str = "slurm") -> list[str] | None:
+    """The ``sacct`` command of ``scheduler`` in ``schedulers.yaml``; None without accounting.
+
+    >>> sacct_command("slurm")[0]
+    'sacct'
+    >>> sacct_command("local") is None
+    True
+    """
+    from genesis_lab.compute.schedulers import scheduler_config
+
+    try:
+        command = scheduler_config(scheduler).get("sacct")
+    except GenesisError:
+        return None
+    return list(command) if command else None
+
+
+@dataclass(frozen=True)
+class EndedJob:
+    """One ended job that ran, as accounting has it: ``cores`` from ``start`` for ``elapsed`` s."""
+
+    job_id: str
+    name: str
+    user: str
+    account: str
+    partition: str
+    cores: int
+    start: float
+    elapsed: int
+    state: str
+
+    @property
+    def end(self) -> float:
+        return self.start + self.elapsed
+
+
+def parse_ended(out: str) -> list[EndedJob]:
+    r"""The ended jobs that ran in ``sacct --parsable2`` lines of :data:`ENDED_FIELDS`; job steps,
+    jobs still running and jobs that never started are left out.
+
+    >>> [(j.job_id, j.cores, j.elapsed) for j in parse_ended(
+    ...     "7|dask-worker|ann|p1|debug|2|2026-01-01T00:00:00|2026-01-01T00:00:30|30|COMPLETED\n"
+    ...     "8|dask-worker|ann|p1|debug|1|Unknown|Unknown|0|CANCELLED by 0")]
+    [('7', 2, 30)]
+    """
+    jobs = []
+    for line in out.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) < 10:
+            continue
+        job_id, name, user, account, partition, cores, start, _, elapsed, state = parts[:10]
+        state = state.split()[0] if state.strip() else ""
+        if not job_id.isdigit() or not cores.isdigit() or not elapsed.isdigit():
+            continue
+        if not state or state in NOT_ENDED:
+            continue
+        try:
+            started = dt.datetime.fromisoformat(start).timestamp()
+        except ValueError:
+            continue  # ended without starting: nothing used
+        jobs.append(EndedJob(job_id, name, user, account, partition, int(cores), started,
+                             int(elapsed), state))  # fmt: skip
+    return jobs
+
+
+def ended_jobs(command: list[str], account: str, since: float, until: float) -> list[EndedJob]:
+    """Jobs of SLURM ``account`` (every user's) that ended between ``since`` and ``until``
+    (epoch seconds), from ``sacct`` (``command``: at least the sacct binary, as in
+    ``schedulers.yaml``; its own arguments are replaced). Raises :class:`SchedulerError` when
+    ``sacct`` fails.
+
+    >>> ended_jobs(["true"], "p1", 0, 1)
+    []
+    """
+
+    def stamp(t: float) -> str:
+        return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S")
+
+    argv = [command[0], "--noheader", "--parsable2", "--allocations", "--allusers",
+            "--accounts", account, "--starttime", stamp(since), "--endtime", stamp(until),
+            "--format", ENDED_FIELDS]  # fmt: skip
+    return parse_ended(run_command(argv, timeout=30).stdout)

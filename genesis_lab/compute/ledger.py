@@ -38,9 +38,9 @@ __all__ = [
     "used_core_hours",
 ]
 
-Kind = Literal["session", "cluster", "pipeline"]
+Kind = Literal["session", "cluster", "pipeline", "job"]
 Source = Literal["sacct", "worker-lifetime", "job-lifetime", "session-lifetime"]
-KINDS: tuple[str, ...] = ("session", "cluster", "pipeline")
+KINDS: tuple[str, ...] = ("session", "cluster", "pipeline", "job")
 SOURCES: tuple[str, ...] = ("sacct", "worker-lifetime", "job-lifetime", "session-lifetime")
 
 
@@ -116,6 +116,27 @@ def _epoch(t: float | str, name: str) -> float:
     return parsed.timestamp()
 
 
+def _earlier(data: bytes, rec: UsageRecord, once: bool) -> UsageRecord | None:
+    """The ledger's record that makes ``rec`` a second charge of the same job, if any."""
+    needle = json.dumps(rec.ref).encode()
+    if needle not in data:
+        return None
+    same = ("ref", "source", "cores", "start", "end")
+    for line in data.split(b"\n"):
+        if needle not in line:
+            continue
+        try:
+            old = UsageRecord(**json.loads(line))
+        except (ValueError, TypeError):
+            continue
+        if old.ref != rec.ref:
+            continue
+        if old.source == "sacct" or (once and all(
+                getattr(old, k) == getattr(rec, k) for k in same)):  # fmt: skip
+            return old
+    return None
+
+
 def _give_to_parent_owner(path: Path) -> None:
     """As root, hand a file or folder we created to the owner of its folder (the service)."""
     if os.geteuid() != 0:
@@ -150,8 +171,11 @@ class Ledger:
         for p in reversed(missing):
             _give_to_parent_owner(p)
 
-    def record(self, rec: UsageRecord) -> UsageRecord:
-        """Append ``rec`` durably (exclusive lock, torn tail cut, one write, fsync)."""
+    def record(self, rec: UsageRecord, *, once: bool = False) -> UsageRecord:
+        """Append ``rec`` durably (exclusive lock, torn tail cut, one write, fsync) and return it;
+        a job charged from accounting (``source: sacct``) is not charged again: its record is
+        returned instead. With ``once``, neither is a record equal to one of the ledger's
+        (same ref, source, cores, start and end: a repeated report)."""
         line = (json.dumps(asdict(rec), sort_keys=True) + "\n").encode()
         try:
             self._ensure_folder()
@@ -172,6 +196,10 @@ class Ledger:
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     tail = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))
                     os.ftruncate(fd, size - (len(tail) - tail.rfind(b"\n") - 1))
+                    size = os.fstat(fd).st_size
+                earlier = _earlier(os.pread(fd, size, 0), rec, once) if size else None
+                if earlier is not None:
+                    return earlier
                 os.write(fd, line)
                 os.fsync(fd)
             finally:
@@ -214,6 +242,10 @@ class Ledger:
             if user is not None and rec.user != user:
                 continue
             yield rec
+
+    def charged_refs(self) -> set[str]:
+        """The refs (job ids, worker names) the ledger holds a charge for."""
+        return {r.ref for r in self.records()}
 
     def used_core_hours(self, allocation: str, user: str | None = None) -> float:
         """Core-hours charged to ``allocation`` (by ``user`` if given)."""

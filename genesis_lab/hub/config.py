@@ -259,6 +259,8 @@ class HubPlan:
         env = svc["environment"]
         env["GENESIS_CACHE_DIR"] = str(self.service_home / "cache")
         env["XDG_CACHE_HOME"] = str(self.service_home / "cache")
+        if "SLURM_CONF" in os.environ:  # the accounting sync asks the hub's SLURM (sacct)
+            env["SLURM_CONF"] = os.environ["SLURM_CONF"]
         if self.isolated:
             svc["user"] = self.service_account
             svc["cwd"] = str(self.service_home)

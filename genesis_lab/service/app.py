@@ -75,6 +75,8 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
     import asyncio
     import signal
 
+    from genesis_lab.service.accounting_sync import run_sync
+
     settings = settings or get_settings()
     host, bind_port = "127.0.0.1", port
     if settings.service_bind_url and bind_port is None:
@@ -89,6 +91,7 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
         guard = app.settings["genesis_state"].guard
         guard.check_at_start()
         guard_task = asyncio.ensure_future(guard.run())
+        sync_task = asyncio.ensure_future(run_sync(settings))
         if settings.single_identity:
             print(single_identity_notice(settings), flush=True)
         server = app.listen(bind_port, address=host, xheaders=False)
@@ -99,6 +102,7 @@ def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
         await stop.wait()
         server.stop()
         guard_task.cancel()
+        sync_task.cancel()
         await guard.close()  # the shutdown checkpoint
 
     asyncio.run(main())

@@ -1,7 +1,10 @@
 """``GET/POST api/usage``: the site's usage ledger, kept by the service.
 
 A session reports its own dask workers (``POST``): the user is always the caller's, the allocation
-one the caller is a member of. ``GET`` answers the caller's records and their allocations'
+one the caller is a member of. A job is charged once (a repeat, or a job the accounting sync of
+:mod:`genesis_lab.service.accounting_sync` already charged, is answered 200 with the record the
+ledger holds); a claim of ``source: sacct`` is taken from the batch system's accounting, and
+refused for a job accounting does not know. ``GET`` answers the caller's records and their allocations'
 balances; an admin's token sees every record and allocation.
 """
 
@@ -100,18 +103,39 @@ class UsageHandler(GenesisHandler):
             # an unknown id gets the same answer as a foreign one: no hint of what exists
             self.fail(403, "forbidden", f"{identity.name} is not a member of allocation "
                       f"{body['allocation']!r} and cannot charge it.", "denied")  # fmt: skip
+        cores = body["cores"]
+        if body["source"] == "sacct":
+            accounted = await self.state.run_in_thread(_accounted, alloc.scheduler, body["ref"])
+            if accounted is None:
+                others = ", ".join(s for s in SOURCES if s != "sacct")
+                self._bad(f"source='sacct' is not allowed for {body['ref']!r}: the batch "
+                          f"system's accounting does not know this job; allowed values: "
+                          f"{others}.")  # fmt: skip
+            cores, start, end = accounted
         try:
             rec = UsageRecord.from_times(
                 allocation=body["allocation"], user=identity.name, kind=body["kind"],
-                ref=body["ref"], cores=body["cores"], start=start, end=end,
+                ref=body["ref"], cores=cores, start=start, end=end,
                 source=body["source"],
             )  # fmt: skip
-            await self.state.run_in_thread(get_ledger(self.state.settings).record, rec)
+            kept = await self.state.run_in_thread(
+                get_ledger(self.state.settings).record, rec, once=True
+            )
         except GenesisError as exc:
             self._bad(str(exc))
+        if kept is not rec:
+            self.audit("success", f"{rec.kind} {rec.ref} already charged ({kept.source})")
+            self.send_json({"record": asdict(kept)}, 200)
+            return
         self.audit("success", f"{rec.core_hours} core-hours of {rec.kind} {rec.ref} to "
                    f"{rec.allocation}")  # fmt: skip
         self.send_json({"record": asdict(rec)}, 201)
+
+
+def _accounted(scheduler: str, ref: str) -> tuple[int, float, float] | None:
+    from genesis_lab.compute.accounting import accounted_usage
+
+    return accounted_usage(ref, scheduler) if scheduler != "local" else None
 
 
 USAGE_HANDLERS: list[tuple[str, type[GenesisHandler]]] = [(r"api/usage", UsageHandler)]

@@ -1,0 +1,153 @@
+"""The service's accounting sync: the site ledger fed from the batch system's accounting.
+
+Every ``service.accounting_sync_seconds`` (default 60) the genesis service asks ``sacct``, for
+each SLURM account of the site's allocations, which jobs ended since its last pass, and charges
+every job that ran and the ledger does not hold yet (``source: sacct``), whatever the job's
+session reported. The cursor (the end of the last pass) is kept beside the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pwd
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from genesis_lab.compute.accounting import EndedJob, ended_jobs, sacct_command
+from genesis_lab.compute.allocations import Allocation, validate_allocations
+from genesis_lab.compute.ledger import UsageRecord, get_ledger
+from genesis_lab.errors import GenesisError
+from genesis_lab.fileio import atomic_write_text
+from genesis_lab.hub.accounts import COMMENT_PREFIX
+
+if TYPE_CHECKING:
+    from genesis_lab.settings import Settings
+
+__all__ = ["hub_user", "job_kind", "run_sync", "sync_interval", "sync_once"]
+
+DEFAULT_INTERVAL = 60.0
+OVERLAP_S = 60.0  # each pass looks back this far before the cursor; charges are once per job
+CURSOR = "accounting-cursor.json"
+
+
+def sync_interval(settings: Settings) -> float:
+    """Seconds between passes (``service.accounting_sync_seconds``; 0 turns the sync off).
+
+    >>> from genesis_lab.settings import Settings
+    >>> sync_interval(Settings(service={"accounting_sync_seconds": 5}))
+    5.0
+    """
+    return float(settings.service.get("accounting_sync_seconds", DEFAULT_INTERVAL))
+
+
+def job_kind(name: str) -> str:
+    """The ledger kind of a job by its name (hub sessions, dask workers, pipeline runs).
+
+    >>> [job_kind(n) for n in ("genesis-session-ann", "dask-worker", "genesis-ch1", "x")]
+    ['session', 'cluster', 'pipeline', 'job']
+    """
+    if name.startswith("genesis-session-"):
+        return "session"
+    if name.startswith("dask-worker"):
+        return "cluster"
+    if name.startswith("genesis-"):
+        return "pipeline"
+    return "job"
+
+
+def hub_user(unix_name: str) -> str:
+    """The hub user a Unix account runs jobs for: the name in the comment of an account the hub
+    created (``jupyter-<name>``), else the Unix name itself (SLURM sessions run as the hub
+    user's own name).
+
+    >>> hub_user("no-such-account-here")
+    'no-such-account-here'
+    """
+    try:
+        comment = pwd.getpwnam(unix_name).pw_gecos
+    except KeyError:
+        return unix_name
+    return comment[len(COMMENT_PREFIX) :] if comment.startswith(COMMENT_PREFIX) else unix_name
+
+
+def _allocation_for(job: EndedJob, user: str, allocs: list[Allocation]) -> Allocation | None:
+    """The allocation of the job's account the user may charge: one on the job's partition
+    first, then one naming the user outright before one open to everyone, then site order."""
+    fits = [a for a in allocs if a.account == job.account and a.is_member(user)]
+    fits.sort(key=lambda a: (a.queue not in (None, job.partition), user not in a.members))
+    return fits[0] if fits else None
+
+
+def _cursor_path(settings: Settings) -> Path:
+    return get_ledger(settings).path.parent / CURSOR
+
+
+def _read_cursor(path: Path, now: float) -> float:
+    try:
+        return float(json.loads(path.read_text())["until"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return now - OVERLAP_S  # the first pass: from now on
+
+
+def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]:
+    """One pass: charge every ended job of the site's SLURM accounts that the ledger lacks;
+    returns the records added. An account whose ``sacct`` fails is tried again next pass.
+
+    >>> import tempfile
+    >>> from genesis_lab.settings import Settings
+    >>> sync_once(Settings(home=tempfile.mkdtemp(), allocations=[]))
+    []
+    """
+    now = time.time() if now is None else now
+    ledger = get_ledger(settings)
+    cursor = _cursor_path(settings)
+    since = _read_cursor(cursor, now) - OVERLAP_S
+    allocs = [a for a in validate_allocations(list(settings.allocations)).values() if a.account]
+    by_account: dict[tuple[str, str], list[Allocation]] = {}
+    for a in allocs:
+        command = sacct_command(a.scheduler)
+        if command:
+            by_account.setdefault((command[0], str(a.account)), []).append(a)
+    added: list[UsageRecord] = []
+    charged = ledger.charged_refs() if by_account else set()
+    failed = False
+    for (binary, account), candidates in by_account.items():
+        try:
+            jobs = ended_jobs([binary], account, since, now)
+        except GenesisError as exc:
+            print(f"genesis service: accounting sync of account {account!r}: {exc}", flush=True)
+            failed = True
+            continue
+        for job in jobs:
+            if job.job_id in charged:
+                continue
+            user = hub_user(job.user)
+            alloc = _allocation_for(job, user, candidates)
+            if alloc is None:
+                continue  # not a job of this site's users
+            rec = UsageRecord.from_times(
+                allocation=alloc.id, user=user, kind=job_kind(job.name),  # type: ignore[arg-type]
+                ref=job.job_id, cores=job.cores, start=job.start, end=job.end, source="sacct",
+            )  # fmt: skip
+            if ledger.record(rec) is rec:
+                added.append(rec)
+            charged.add(job.job_id)
+    if by_account and not failed:
+        atomic_write_text(cursor, json.dumps({"until": now}) + "\n", mode=0o600)
+    return added
+
+
+async def run_sync(settings: Settings) -> None:
+    """Run :func:`sync_once` every :func:`sync_interval` seconds until cancelled (not at all for
+    an interval of 0 or a site without accounting)."""
+    interval = sync_interval(settings)
+    if interval <= 0:
+        return
+    while True:
+        try:
+            await asyncio.to_thread(sync_once, settings)
+        except (GenesisError, OSError) as exc:
+            print(f"genesis service: accounting sync failed: {exc}", flush=True)
+        await asyncio.sleep(interval)
