@@ -162,14 +162,16 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
 
-    def _ensure_folder(self) -> None:
+    def folder(self) -> Path:
+        """The ledger's folder, made (0700, the service's) if missing."""
         folder = self.path.parent
         if folder.is_dir():
-            return
+            return folder
         missing = [p for p in (folder, *folder.parents) if not p.exists()]
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for p in reversed(missing):
             _give_to_parent_owner(p)
+        return folder
 
     def record(self, rec: UsageRecord, *, once: bool = False) -> UsageRecord:
         """Append ``rec`` durably (exclusive lock, torn tail cut, one write, fsync) and return it;
@@ -178,7 +180,7 @@ class Ledger:
         (same ref, source, cores, start and end: a repeated report)."""
         line = (json.dumps(asdict(rec), sort_keys=True) + "\n").encode()
         try:
-            self._ensure_folder()
+            self.folder()
             created = not self.path.exists()
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except PermissionError:

@@ -80,10 +80,6 @@ def _allocation_for(job: EndedJob, user: str, allocs: list[Allocation]) -> Alloc
     return fits[0] if fits else None
 
 
-def _cursor_path(settings: Settings) -> Path:
-    return get_ledger(settings).path.parent / CURSOR
-
-
 def _read_cursor(path: Path, now: float) -> float:
     try:
         return float(json.loads(path.read_text())["until"])
@@ -102,7 +98,7 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
     """
     now = time.time() if now is None else now
     ledger = get_ledger(settings)
-    cursor = _cursor_path(settings)
+    cursor = ledger.path.parent / CURSOR
     since = _read_cursor(cursor, now) - OVERLAP_S
     allocs = [a for a in validate_allocations(list(settings.allocations)).values() if a.account]
     by_account: dict[tuple[str, str], list[Allocation]] = {}
@@ -135,6 +131,7 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
                 added.append(rec)
             charged.add(job.job_id)
     if by_account and not failed:
+        ledger.folder()
         atomic_write_text(cursor, json.dumps({"until": now}) + "\n", mode=0o600)
     return added
 
