@@ -30,6 +30,7 @@ __all__ = ["hub_user", "job_kind", "run_sync", "sync_interval", "sync_once"]
 DEFAULT_INTERVAL = 60.0
 OVERLAP_S = 60.0  # each pass looks back this far before the cursor; charges are once per job
 CURSOR = "accounting-cursor.json"
+_said: dict[str, str] = {}  # the last failure told per account: told once, not every pass
 
 
 def sync_interval(settings: Settings) -> float:
@@ -113,9 +114,13 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
         try:
             jobs = ended_jobs([binary], account, since, now)
         except GenesisError as exc:
-            print(f"genesis service: accounting sync of account {account!r}: {exc}", flush=True)
+            if _said.get(account) != str(exc):
+                print(f"genesis service: accounting sync of account {account!r}: {exc}",
+                      flush=True)  # fmt: skip
+            _said[account] = str(exc)
             failed = True
             continue
+        _said.pop(account, None)
         for job in jobs:
             if job.job_id in charged:
                 continue
