@@ -230,3 +230,19 @@ def test_a_job_is_charged_once_and_a_forged_sacct_claim_is_refused(
     asyncio.run(main())
     refs = [r.ref for r in get_ledger(settings).records()]
     assert sorted(refs) == sorted([*expected(), "w-1", "104"])
+
+
+def test_the_genesis_service_gets_the_hubs_slurm_conf(tmp_path, monkeypatch) -> None:
+    from genesis_lab.hub.config import hub_plan
+    from genesis_lab.settings import load_settings
+
+    conf = str(tmp_path / "slurm.conf")
+    monkeypatch.setenv("SLURM_CONF", conf)
+    plan = hub_plan(load_settings(home=tmp_path / "home"))
+    assert plan.genesis_service is not None
+    assert plan.genesis_service["environment"]["SLURM_CONF"] == conf
+    monkeypatch.delenv("SLURM_CONF")
+    assert (
+        "SLURM_CONF"
+        not in hub_plan(load_settings(home=tmp_path / "h2")).genesis_service["environment"]
+    )
