@@ -245,10 +245,6 @@ class Ledger:
                 continue
             yield rec
 
-    def charged_refs(self) -> set[str]:
-        """The refs (job ids, worker names) the ledger holds a charge for."""
-        return {r.ref for r in self.records()}
-
     def used_core_hours(self, allocation: str, user: str | None = None) -> float:
         """Core-hours charged to ``allocation`` (by ``user`` if given)."""
         return round(float(sum(r.core_hours for r in self.records(allocation, user))), 6)

@@ -3,7 +3,8 @@
 Every ``service.accounting_sync_seconds`` (default 60) the genesis service asks ``sacct``, for
 each SLURM account of the site's allocations, which jobs ended since its last pass, and charges
 every job that ran and the ledger does not hold yet (``source: sacct``), whatever the job's
-session reported. The cursor (the end of the last pass) is kept beside the ledger.
+session reported: a job its user reported for less is charged the rest of ``sacct``'s figure.
+The cursor (the end of the last pass) is kept beside the ledger.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 import pwd
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,7 +110,9 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
         if command:
             by_account.setdefault((command[0], str(a.account)), []).append(a)
     added: list[UsageRecord] = []
-    charged = ledger.charged_refs() if by_account else set()
+    held: dict[str, list[UsageRecord]] = {}
+    for r in ledger.records() if by_account else ():
+        held.setdefault(r.ref, []).append(r)
     failed = False
     for (binary, account), candidates in by_account.items():
         try:
@@ -122,7 +126,8 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
             continue
         _said.pop(account, None)
         for job in jobs:
-            if job.job_id in charged:
+            earlier = held.get(job.job_id, [])
+            if any(r.source == "sacct" for r in earlier):
                 continue
             user = hub_user(job.user)
             alloc = _allocation_for(job, user, candidates)
@@ -132,9 +137,15 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
                 allocation=alloc.id, user=user, kind=job_kind(job.name),  # type: ignore[arg-type]
                 ref=job.job_id, cores=job.cores, start=job.start, end=job.end, source="sacct",
             )  # fmt: skip
+            reported = sum(r.core_hours for r in earlier if r.user == user)
+            if reported:  # the session's own reports count; accounting's figure is the total
+                rest = round(rec.core_hours - reported, 6)
+                if rest <= 0:
+                    continue
+                rec = replace(rec, core_hours=rest)
             if ledger.record(rec) is rec:
                 added.append(rec)
-            charged.add(job.job_id)
+            held[job.job_id] = [rec]
     if by_account and not failed:
         ledger.folder()
         atomic_write_text(cursor, json.dumps({"until": now}) + "\n", mode=0o600)

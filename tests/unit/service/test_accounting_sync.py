@@ -144,18 +144,31 @@ def test_the_sync_charges_every_ended_job_once_from_sacct(tmp_path, sacct, pwd_s
     assert {c[c.index("--accounts") + 1] for c in calls} == {"p1", "p2"}
 
 
-def test_a_job_already_charged_is_left_alone(tmp_path, sacct, pwd_stub) -> None:
+def test_a_job_reported_short_is_charged_the_rest_of_sacct_s_figure(
+    tmp_path, sacct, pwd_stub
+) -> None:
     from genesis_lab.compute.ledger import UsageRecord, get_ledger
     from genesis_lab.service.accounting_sync import sync_once
 
     settings = settings_for(tmp_path)
     ledger = get_ledger(settings)
-    ledger.record(UsageRecord.from_times(allocation="open-p1", user="ada", kind="cluster",
-                                         ref="101", cores=2, start=NOW - 500, end=NOW - 250,
-                                         source="worker-lifetime"))  # fmt: skip
-    added = sync_once(settings, now=NOW)
-    assert "101" not in {r.ref for r in added}
-    assert [r.source for r in ledger.records() if r.ref == "101"] == ["worker-lifetime"]
+    job = {j[0]: j for j in JOBS}
+
+    def report(user: str, ref: str, cores: int, seconds: float) -> None:
+        start = job[ref][6]
+        ledger.record(UsageRecord.from_times(allocation="open-p1", user=user, kind="cluster",
+                                             ref=ref, cores=cores, start=start,
+                                             end=start + seconds, source="worker-lifetime"))  # fmt: skip
+
+    report("ada", "101", 1, 10)  # a tampered plugin: 10 core-s of a 600 core-s job
+    report("mallory", "101", 2, 250)  # someone else's claim on it takes nothing off
+    report("ada", "102", 1, 120)  # reported in full: nothing more
+    added = {r.ref: r for r in sync_once(settings, now=NOW)}
+    assert "102" not in added
+    mine = [r.core_hours for r in ledger.records(user="ada") if r.ref == "101"]
+    assert sum(mine) == pytest.approx(job["101"][5] * job["101"][7] / 3600, abs=2e-6)
+    assert added["101"].source == "sacct"
+    assert sync_once(settings, now=NOW + 5) == []
 
 
 def _listen(app: web.Application) -> tuple[httpserver.HTTPServer, int]:
