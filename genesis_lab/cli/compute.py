@@ -16,12 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst = asub.add_parser("list", help="allocations of the site (--mine: only yours)")
     lst.add_argument("--mine", action="store_true", help="only allocations you are a member of")
     add_json_flag(lst)
-    lst.set_defaults(func=_list)
+    lst.set_defaults(func=_on_the_site(_list))
 
     show = asub.add_parser("show", help="one allocation with its limits, budget and usage")
     show.add_argument("id", help="allocation id")
     add_json_flag(show)
-    show.set_defaults(func=_show)
+    show.set_defaults(func=_on_the_site(_show))
 
     prev = asub.add_parser("preview", help="print the exact batch script cluster() would submit")
     prev.add_argument("id", nargs="?", help="allocation id (default: the session's)")
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     prev.add_argument("--processes", type=int, help="worker processes per job")
     prev.add_argument("--walltime", help="walltime HH:MM:SS")
     prev.add_argument("--interface", help="network interface of workers and scheduler")
-    prev.set_defaults(func=_preview)
+    prev.set_defaults(func=_on_the_site(_preview))
 
     use = asub.add_parser(
         "usage",
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     use.add_argument("id", nargs="?", help="only this allocation")
     add_json_flag(use)
-    use.set_defaults(func=_usage)
+    use.set_defaults(func=_on_the_site(_usage))
 
     chg = asub.add_parser(
         "charge",
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     chg.add_argument("--start", required=True, help="epoch seconds or ISO 8601")
     chg.add_argument("--end", required=True, help="epoch seconds or ISO 8601")
     add_json_flag(chg)
-    chg.set_defaults(func=_charge)
+    chg.set_defaults(func=_on_the_site(_charge))
 
     doc = sub.add_parser(
         "doctor", help="check scheduler, compute nodes, network interface and dask versions"
@@ -70,7 +70,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     doc.add_argument("--as", dest="as_user", metavar="USER", help="the member account to try as")
     add_json_flag(doc)
-    doc.set_defaults(func=_doctor)
+    doc.set_defaults(func=_on_the_site(_doctor))
+
+
+def _on_the_site(command):
+    """``command`` on the hub's site file (``hub_config/site.yaml``) when GENESIS_SITE_FILE names
+    none, as ``genesis-lab up`` runs it: an admin's ``alloc usage`` sees the platform's ledger."""
+
+    def run(args: argparse.Namespace) -> int:
+        from genesis_lab.cli.hub import use_default_site_file
+
+        use_default_site_file()
+        return command(args)
+
+    return run
 
 
 def _row(a) -> dict:

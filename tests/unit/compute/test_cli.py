@@ -94,3 +94,15 @@ def test_alloc_charge_appends_the_callers_record_and_names_bad_fields(site, caps
     assert "session, cluster, pipeline" in capsys.readouterr().err.replace("'", "")
     assert main([*argv[:10], "yesterday", *argv[11:]]) == 1
     assert "start='yesterday'" in capsys.readouterr().err
+
+
+def test_without_a_site_file_alloc_reads_the_hubs_as_up_does(capsys):
+    import yaml
+
+    from genesis_lab.hub.launcher import DEFAULT_SITE_FILE
+
+    site = yaml.safe_load(DEFAULT_SITE_FILE.read_text())
+    assert main(["alloc", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["id"], r["description"]) for r in listed] == [
+        (a["id"], a.get("description", "")) for a in site["allocations"]]  # fmt: skip
