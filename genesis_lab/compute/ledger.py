@@ -116,25 +116,49 @@ def _epoch(t: float | str, name: str) -> float:
     return parsed.timestamp()
 
 
-def _earlier(data: bytes, rec: UsageRecord, once: bool) -> UsageRecord | None:
-    """The ledger's record that makes ``rec`` a second charge of the same job, if any."""
-    needle = json.dumps(rec.ref).encode()
-    if needle not in data:
+class _RefIndex:
+    """Where each job's records sit in one ledger file (ref -> line offsets), read once and then
+    only the lines appended since, so a charge does not re-read the whole ledger."""
+
+    def __init__(self) -> None:
+        self.inode = -1
+        self.scanned = 0
+        self.offsets: dict[str, list[int]] = {}
+
+    def update(self, fd: int, size: int) -> None:
+        inode = os.fstat(fd).st_ino
+        if inode != self.inode or size < self.scanned:  # replaced or cut: start again
+            self.inode, self.scanned, self.offsets = inode, 0, {}
+        if size <= self.scanned:
+            return
+        data = os.pread(fd, size - self.scanned, self.scanned)
+        at = self.scanned
+        for line in data.split(b"\n")[:-1]:
+            try:
+                ref = json.loads(line).get("ref")
+            except (ValueError, AttributeError):
+                ref = None
+            if isinstance(ref, str):
+                self.offsets.setdefault(ref, []).append(at)
+            at += len(line) + 1
+        self.scanned = at
+
+    def earlier(self, fd: int, rec: UsageRecord, once: bool) -> UsageRecord | None:
+        """The ledger's record that makes ``rec`` a second charge of the same job, if any."""
+        same = ("ref", "source", "cores", "start", "end")
+        for at in self.offsets.get(rec.ref, ()):
+            line = os.pread(fd, 1 << 16, at).split(b"\n", 1)[0]
+            try:
+                old = UsageRecord(**json.loads(line))
+            except (ValueError, TypeError):
+                continue
+            if old.source == "sacct" or (once and all(
+                    getattr(old, k) == getattr(rec, k) for k in same)):  # fmt: skip
+                return old
         return None
-    same = ("ref", "source", "cores", "start", "end")
-    for line in data.split(b"\n"):
-        if needle not in line:
-            continue
-        try:
-            old = UsageRecord(**json.loads(line))
-        except (ValueError, TypeError):
-            continue
-        if old.ref != rec.ref:
-            continue
-        if old.source == "sacct" or (once and all(
-                getattr(old, k) == getattr(rec, k) for k in same)):  # fmt: skip
-            return old
-    return None
+
+
+_INDEXES: dict[Path, _RefIndex] = {}
 
 
 def _give_to_parent_owner(path: Path) -> None:
@@ -199,7 +223,9 @@ class Ledger:
                     tail = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))
                     os.ftruncate(fd, size - (len(tail) - tail.rfind(b"\n") - 1))
                     size = os.fstat(fd).st_size
-                earlier = _earlier(os.pread(fd, size, 0), rec, once) if size else None
+                index = _INDEXES.setdefault(self.path.resolve(), _RefIndex())
+                index.update(fd, size)
+                earlier = index.earlier(fd, rec, once)
                 if earlier is not None:
                     return earlier
                 os.write(fd, line)

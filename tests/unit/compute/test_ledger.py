@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 
@@ -65,3 +66,25 @@ def test_concurrent_writers_lose_no_record(tmp_path):
     led = Ledger(path)
     assert len(list(led.records())) == 200
     assert led.used_core_hours("a") == pytest.approx(2.0)
+
+
+def test_a_job_charged_from_accounting_is_not_charged_again_whoever_appended_it(tmp_path):
+    path = tmp_path / "usage.jsonl"
+    ledger = Ledger(path)
+    first = UsageRecord.from_times(allocation="a", user="u", kind="cluster", ref="41", cores=2,
+                                   start=0, end=3600, source="worker-lifetime")  # fmt: skip
+    assert ledger.record(first) == first
+    # another process (the hub) appends the accounting's record of job 42 behind this one's back
+    accounted = UsageRecord.from_times(allocation="a", user="u", kind="cluster", ref="42",
+                                       cores=4, start=0, end=1800, source="sacct")  # fmt: skip
+    with path.open("a") as fh:
+        fh.write(json.dumps(dataclasses.asdict(accounted), sort_keys=True) + "\n")
+    again = dataclasses.replace(accounted, source="worker-lifetime", cores=1)
+    assert ledger.record(again) == accounted
+    assert ledger.record(first) == first  # lifetime pieces of one job may repeat
+    assert ledger.record(first, once=True) == first
+    assert [r.ref for r in ledger.records()] == ["41", "42", "41"]
+    # the file replaced by a new one: what it held before counts no more
+    path.unlink()
+    assert Ledger(path).record(again) == again
+    assert [r.source for r in Ledger(path).records()] == ["worker-lifetime"]
