@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["is_system_account", "people_uids"]
+__all__ = ["COMMENT_PREFIX", "is_system_account", "people_uids"]
+
+COMMENT_PREFIX = "genesis-lab user "
+"""The GECOS comment of a hub user's own Unix account (``jupyter-<name>``) starts with this, then
+the hub name: how the hub and the service map an account back to its hub user."""
 
 LOGIN_DEFS = Path("/etc/login.defs")
 

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from genesis_lab.access.unix import COMMENT_PREFIX
 from genesis_lab.errors import GenesisError
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
 DEFAULT_PREFIX = "jupyter-"
 NAME_MAX = 32  # useradd's limit on Debian
 USERADD = "/usr/sbin/useradd"
-COMMENT_PREFIX = "genesis-lab user "
 
 
 class AccountError(GenesisError):

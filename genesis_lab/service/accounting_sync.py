@@ -17,12 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genesis_lab.access.unix import COMMENT_PREFIX
 from genesis_lab.compute.accounting import EndedJob, ended_jobs, sacct_command
 from genesis_lab.compute.allocations import Allocation, validate_allocations
 from genesis_lab.compute.ledger import UsageRecord, get_ledger
 from genesis_lab.errors import GenesisError
 from genesis_lab.fileio import atomic_write_text
-from genesis_lab.hub.accounts import COMMENT_PREFIX
 
 if TYPE_CHECKING:
     from genesis_lab.settings import Settings

@@ -91,7 +91,7 @@ def pwd_stub(monkeypatch):
     """Unix accounts as the hub makes them: ``jupyter-bo`` carries hub user ``bo``."""
     import pwd
 
-    from genesis_lab.hub.accounts import COMMENT_PREFIX
+    from genesis_lab.access.unix import COMMENT_PREFIX
     from genesis_lab.service import accounting_sync
 
     real = pwd.getpwnam
