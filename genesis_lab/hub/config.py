@@ -309,7 +309,9 @@ class HubPlan:
         if self.genesis_service is not None:
             from genesis_lab.service.hubconfig import witness_service
 
-            services += [witness_service(settings=self.settings), self.genesis_service]
+            # the hub stops its services in this order: the genesis service first, so its last
+            # audit checkpoint still reaches the witness
+            services += [self.genesis_service, witness_service(settings=self.settings)]
         if not self.site.idle_timeout:
             return services
         every = self.site.cull_every or max(self.site.idle_timeout // 2, 1)

@@ -3,6 +3,7 @@ one machine), sessions stopped with the platform, and the single-identity trial 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -81,12 +82,23 @@ def test_two_platforms_on_their_site_ports_and_down_stops_their_sessions():
             assert processes_of(account), f"no session process runs as {account}"
         first, second = hubs
         for hub in hubs:
+            # an audited read just before down: only the service's shutdown checkpoint covers it
+            token = hub.user_token(users[hub.port])
+            read = requests.get(f"{hub.url}/services/genesis/api/catalog", timeout=30,
+                                headers={"Authorization": f"token {token}"})  # fmt: skip
+            assert read.status_code == 200, read.text
             done = down(hub)
             assert done.returncode == 0, done.stdout + done.stderr
             assert "stopped the hub" in done.stdout
             assert hub.proc is not None and hub.proc.wait(10) is not None
             hub.proc = None
             assert processes_of(f"jupyter-{users[hub.port]}") == []
+            # the genesis service stopped before its witness: its last checkpoint covers it all
+            audit = subprocess.run([CLI, "audit", "verify", "--json"], env=hub.env,
+                                   capture_output=True, text=True, timeout=60)  # fmt: skip
+            report = json.loads(audit.stdout)
+            assert report["ok"] and report["records"] > 0, audit.stdout + audit.stderr
+            assert report["checkpointed_seq"] == report["records"], report
             if hub is first:  # the other platform is untouched by this one's down
                 assert requests.get(f"{second.url}/hub/health", timeout=10).status_code == 200
                 assert processes_of(f"jupyter-{users[second.port]}")
