@@ -259,11 +259,11 @@ def _start_watchdog(
 
 
 def _stop_watchdog(proc: subprocess.Popen[bytes] | None, *, cancel: bool) -> None:
-    """Stop the watchdog: SIGTERM = jobs already closed; SIGUSR1 = cancel them first."""
+    """Stop the watchdog: SIGUSR2 = jobs already closed; SIGUSR1 = cancel them first."""
     if proc is None or proc.poll() is not None:
         return
     try:
-        proc.send_signal(signal.SIGUSR1 if cancel else signal.SIGTERM)
+        proc.send_signal(signal.SIGUSR1 if cancel else signal.SIGUSR2)
         proc.wait(timeout=30 if cancel else 5)
     except (subprocess.TimeoutExpired, ProcessLookupError):
         proc.kill()

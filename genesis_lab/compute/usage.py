@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["UsagePlugin", "sacct_usage"]
 
 # seconds a departed worker's charge waits for accounting to record its job's end
-SETTLE = 5.0
+SETTLE = 15.0
 
 
 class UsagePlugin(SchedulerPlugin):

@@ -27,6 +27,11 @@ class _Stop(Exception):
     """Raised by the signal handler to end the polling sleep."""
 
 
+# how long cancelled jobs may take, all together, to have their end in accounting (slurmd kills
+# them, slurmctld tells slurmdbd): seconds, well inside the 30 s a closing cluster waits for us
+SETTLE_SECONDS = 15.0
+
+
 def _alive(pid: int, started: float) -> bool:
     import psutil
 
@@ -99,9 +104,11 @@ def charge(
 
     ledger = Ledger(Path(ledger_path)) if ledger_path else None
     now = time.time()
+    settled_by = time.monotonic() + SETTLE_SECONDS  # one wait for all: the jobs end together
     failed = []
     for job_id, cores, start in jobs:
-        found = accounted_usage(job_id, scheduler, settle=2) if scheduler else None
+        settle = max(0.0, settled_by - time.monotonic())
+        found = accounted_usage(job_id, scheduler, settle=settle) if scheduler else None
         cores, t0, t1 = found or (cores, min(start, now), now)
         rec = UsageRecord.from_times(allocation=allocation, user=user, kind="cluster", ref=job_id,
                                      cores=cores, start=t0, end=max(t0, t1),
@@ -130,17 +137,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--ledger", help="ledger file outside a hub session (default: the site's)")
     args = p.parse_args(argv)
 
-    state = {"stop": False, "cancel": False, "polling": True}
+    state = {"stop": False, "cancel": False, "polling": True, "ending": False}
 
     def on_signal(signum: int, frame: object) -> None:
         state["stop"] = True
-        state["cancel"] = signum == signal.SIGUSR1
+        state["cancel"] = signum in (signal.SIGUSR1, signal.SIGTERM)
+        state["ending"] = signum == signal.SIGTERM
         if state["polling"]:
             raise _Stop  # wake up from the poll's sleep at once
 
-    # SIGTERM: the cluster closed and cancelled its own jobs. SIGUSR1: cancel them now.
-    signal.signal(signal.SIGTERM, on_signal)
+    # SIGUSR2: the cluster closed and cancelled its own jobs. SIGUSR1: cancel them now. SIGTERM
+    # (the batch system ending the session's job, or a shutdown: the owner goes with us): cancel
+    # them and charge them, as when the owner died
+    signal.signal(signal.SIGUSR2, on_signal)
     signal.signal(signal.SIGUSR1, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         while not state["stop"] and _alive(args.pid, args.started):
@@ -151,8 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if state["stop"] and not state["cancel"]:
         return 0
     unrecorded: list[tuple[str, int, float]] = []
-    if args.allocation and not state["stop"]:
-        # the owner died: its scheduler never saw these workers leave, so charge them here
+    if args.allocation and (not state["stop"] or state["ending"]):
+        # the owner died or is ending: its scheduler never sees these workers leave, so charge
+        # them here
         try:
             unrecorded = running_jobs(args.scheduler, args.job_name)
         except SchedulerError as exc:

@@ -176,8 +176,9 @@ def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slu
                 if (r["user"], r["kind"], r["ref"]) == (name, kind, ref)]  # fmt: skip
 
     for name in (ann, bob):
+        # bob's: his session's watchdog cancels it, waits for accounting (up to 15 s), charges
         wait_for(f"{name}'s worker job charged",
-                 lambda n=name: charged(n, "cluster", workers[n][0]), 30)  # fmt: skip
+                 lambda n=name: charged(n, "cluster", workers[n][0]), 60)  # fmt: skip
     wait_for(
         "bob's session charged",
         lambda: charged(bob, "session", sessions[bob]),
@@ -251,11 +252,12 @@ def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slu
             assert mine_ch > 0, (report, ledger(hub))
             assert abs(mine_ch - ref_ch) <= max(0.35 * ref_ch, 3 / 3600), (report, ledger(hub))
         return
-    # every job charged once, from accounting, to within SACCT_SLACK core-seconds of what sacct
-    # says it used: a charge is taken as the job ends, and a job still winding down (a session
-    # killed with its workers) is charged from its start to that moment
+    # every job charged, in all, what sacct says it used (to within SACCT_SLACK core-seconds):
+    # from accounting as it ends, or by the service's accounting sync, which charges a job nobody
+    # reported and tops up one reported short (a session's watchdog that could not wait for
+    # accounting charges the job's lifetime); never two accounting records for one job
     for name, kind, job, mine_ch, ref_ch, sources in report:
-        assert sources == ["sacct"], (name, kind, job, ledger(hub))  # once, from accounting
+        assert sources and sources.count("sacct") <= 1, (name, kind, job, ledger(hub))
         assert abs(mine_ch - ref_ch) * 3600 <= SACCT_SLACK, (report, ledger(hub))
     for name, (mine_ch, ref_ch) in per_user.items():
         assert abs(mine_ch - ref_ch) * 3600 <= SACCT_SLACK * 2, (name, per_user)

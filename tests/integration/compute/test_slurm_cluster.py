@@ -89,7 +89,7 @@ def test_cluster_charges_account_and_partition_and_sweep_matches_local(slurm, hp
     recs = [r for r in get_ledger().records("fusion-hpc") if r.kind == "cluster"]
     assert len(recs) == 2 and {r.user for r in recs} == {"alice"}
     assert {r.source for r in recs} == {"sacct" if slurm.accounting else "job-lifetime"}
-    assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
+    assert all(r.cores == 1 and r.core_hours > 0 for r in recs), recs
     assert {r.ref for r in recs} == {j["id"] for j in jobs}
     assert used_core_hours("fusion-hpc", "alice") == pytest.approx(sum(r.core_hours for r in recs))
 
@@ -158,7 +158,7 @@ def test_no_orphan_jobs_after_the_kernel_is_killed(slurm, hpc_allocation):
         recs = _wait_records("fusion-hpc", 2)
         assert {r.source for r in recs} == {"sacct" if slurm.accounting else "job-lifetime"}
         assert {r.user for r in recs} == {"alice"}
-        assert all(r.cores == 1 and r.core_hours > 0 for r in recs)
+        assert all(r.cores == 1 and r.core_hours > 0 for r in recs), recs
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+import psutil
 import pytest
 from fixtures.genesis_service import genesis_service
 
@@ -159,3 +161,41 @@ def test_outside_a_session_cancelled_jobs_go_to_the_ledger_file_given(tmp_path):
     assert out.returncode == 0, out.stderr
     recs = [asdict(r) for r in Ledger(ledger).records()]
     _check_charged(recs, jobs, "carol", t0, t1)
+
+
+def test_a_batch_system_ending_the_session_makes_it_cancel_and_charge_the_jobs(tmp_path):
+    """SIGTERM while the owner still lives (SLURM signals every process of an ending session
+    job): the jobs go and are charged; SIGUSR2 (the cluster closed them itself): neither."""
+    from genesis_lab.compute.ledger import Ledger
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "JUPYTERHUB_"))}
+    for signum, prefix in ((signal.SIGTERM, "ending-"), (signal.SIGUSR2, "closed-")):
+        folder = tmp_path / prefix
+        folder.mkdir()
+        jobs = _jobs(1, prefix)
+        bin_dir = _scheduler(folder, jobs)
+        ledger = folder / "usage.jsonl"
+        owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            started = psutil.Process(owner.pid).create_time()
+            watchdog = subprocess.Popen(
+                [sys.executable, "-m", "genesis_lab.compute.watchdog", "--pid", str(owner.pid),
+                 "--started", repr(started), "--scheduler", "slurm", "--job-name", JOB_NAME,
+                 "--poll", "0.05", "--allocation", "fusion-hpc", "--user", "carol",
+                 "--ledger", str(ledger)],
+                env={**env, "GENESIS_HOME": str(folder / "home"),
+                     "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+            )  # fmt: skip
+            time.sleep(2)  # polling its owner by now
+            assert watchdog.poll() is None
+            watchdog.send_signal(signum)
+            assert watchdog.wait(60) == 0
+        finally:
+            owner.kill()
+            owner.wait()
+        cancelled = json.loads((bin_dir / "queue.json").read_text())["cancelled"]
+        charged = [r.ref for r in Ledger(ledger).records()]
+        if signum == signal.SIGTERM:
+            assert cancelled == charged == [jobs[0]["id"]]
+        else:
+            assert cancelled == charged == []
