@@ -309,5 +309,10 @@ def test_every_hub_page_is_branded_and_laid_out(hub, page, monkeypatch):
         check_layout(apage, "admin")
         apage.goto(f"{hub.url}/hub/authorize")
         check_layout(apage, "authorize")
+        # nativeauthenticator's Bootstrap 3 buttons look like buttons under Bootstrap 5
+        looks = apage.locator("a.btn-default").first.evaluate(
+            "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderTopStyle]"
+        )
+        assert looks[0] not in ("rgba(0, 0, 0, 0)", "transparent") and looks[1] != "none", looks
     finally:
         admin.close()
