@@ -131,6 +131,14 @@ def alloc_usage(hub, token: str) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.fixture(autouse=True)
+def _no_jobs_left_behind(slurm):
+    """A failed run must not leave its users' jobs in the queue of the tests that follow."""
+    yield
+    for user in ("glled-ann", "glled-bob"):
+        slurm.run("scancel", "-u", user, check=False)
+
+
 def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slurm_hub, slurm):
     hub = slurm_hub
     t0 = time.monotonic()
