@@ -9,7 +9,6 @@ threads of the session manager; then the signal must end the process within seco
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -25,7 +24,7 @@ from typing import Any
 
 import pytest
 from fixtures.hub import run_async
-from fixtures.net import free_port
+from fixtures.net import free_port, send_json
 
 from genesis_lab.access.hubapi import AGENT_SCOPE
 
@@ -54,12 +53,7 @@ def hub_api() -> Iterator[str]:
                 code, body = 200, {"id": "a1", "note": "shutdown test"}
             else:
                 code, body = 403, {"message": "no"}
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, code, body)
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -10,12 +10,12 @@ import asyncio
 import datetime as dt
 import json
 import os
-import socket
 import time
 from pathlib import Path
 
 import pytest
-from tornado import httpclient, httpserver, web
+from fixtures.net import listen
+from tornado import httpclient, web
 
 SCOPE = "access:services!service=genesis"
 NOW = time.time()
@@ -171,16 +171,6 @@ def test_a_job_reported_short_is_charged_the_rest_of_sacct_s_figure(
     assert sync_once(settings, now=NOW + 5) == []
 
 
-def _listen(app: web.Application) -> tuple[httpserver.HTTPServer, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.setblocking(False)
-    server = httpserver.HTTPServer(app)
-    server.add_sockets([sock])
-    return server, sock.getsockname()[1]
-
-
 class StandInHub(web.RequestHandler):
     def get(self) -> None:
         if self.request.headers.get("Authorization") != "token t-ada":
@@ -202,11 +192,11 @@ def test_a_job_is_charged_once_and_a_forged_sacct_claim_is_refused(
     synced = next(r for r in get_ledger(settings).records() if r.ref == "101")
 
     async def main() -> None:
-        hub, hub_port = _listen(web.Application([(r"/hub/api/user", StandInHub)]))
+        hub, hub_port = listen(web.Application([(r"/hub/api/user", StandInHub)]))
         s = settings.model_copy(update={"hub_api_url": f"http://127.0.0.1:{hub_port}/hub/api",
                                         "hub_api_token": "svc"})  # fmt: skip
         app = make_app(s, hub_auth=make_hub_auth(s, access_scopes={SCOPE}))
-        service, port = _listen(app)
+        service, port = listen(app)
         client = httpclient.AsyncHTTPClient(force_instance=True)
 
         async def post(**kw) -> tuple[int, dict]:

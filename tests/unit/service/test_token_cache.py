@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
-from tornado import httpclient, httpserver, web
+from fixtures.net import listen
+from tornado import httpclient, web
 
 SCOPE = "access:services!service=genesis"
 AUDIT = "api/audit/agent"
@@ -35,16 +35,6 @@ class StandInHub(web.RequestHandler):
                                 "groups": ["vetted"], "scopes": [SCOPE]}))  # fmt: skip
 
 
-def _listen(app: web.Application) -> tuple[httpserver.HTTPServer, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    sock.setblocking(False)
-    server = httpserver.HTTPServer(app)
-    server.add_sockets([sock])
-    return server, sock.getsockname()[1]
-
-
 def _run(tmp_path, scenario) -> None:
     from genesis_lab.service.app import make_app
     from genesis_lab.service.auth import make_hub_auth
@@ -53,7 +43,7 @@ def _run(tmp_path, scenario) -> None:
     async def main() -> None:
         tokens = {"t-ada": "ada"}
         lookups: list[str] = []
-        hub, hub_port = _listen(
+        hub, hub_port = listen(
             web.Application(
                 [(r"/hub/api/user", StandInHub, {"tokens": tokens, "lookups": lookups})]
             )
@@ -63,7 +53,7 @@ def _run(tmp_path, scenario) -> None:
             update={"hub_api_url": f"http://127.0.0.1:{hub_port}/hub/api", "hub_api_token": "svc"}
         )
         app = make_app(settings, hub_auth=make_hub_auth(settings, access_scopes={SCOPE}))
-        service, port = _listen(app)
+        service, port = listen(app)
         client = httpclient.AsyncHTTPClient(force_instance=True)
 
         async def call(path: str, token: str) -> int:
