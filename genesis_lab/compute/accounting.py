@@ -93,6 +93,29 @@ def accounted_usage(
     return sacct_usage(command, str(job_id), settle=settle) if command else None
 
 
+def job_owner(job_id: str, scheduler: str = "slurm") -> tuple[str, str] | None:
+    """(Unix user, account) of batch job ``job_id`` from ``scheduler``'s accounting; None when
+    it has no accounting or does not know the job.
+
+    >>> job_owner("not-a-job-id") is None
+    True
+    """
+    command = sacct_command(scheduler)
+    if not command or not str(job_id).isdigit():
+        return None
+    argv = [command[0], "--noheader", "--parsable2", "--allocations", "--allusers",
+            "--jobs", str(job_id), "--format", "User,Account"]  # fmt: skip
+    try:
+        out = run_command(argv, timeout=10).stdout
+    except SchedulerError:
+        return None
+    for line in out.splitlines():
+        user, _, account = line.strip().partition("|")
+        if user:
+            return user, account
+    return None
+
+
 def sacct_command(scheduler: str = "slurm") -> list[str] | None:
     """The ``sacct`` command of ``scheduler`` in ``schedulers.yaml``; None without accounting.
 

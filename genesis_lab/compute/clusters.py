@@ -9,7 +9,6 @@ import atexit
 import functools
 import math
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from genesis_lab.compute.allocations import (
     parse_memory,
     parse_walltime,
 )
+from genesis_lab.compute.jobnames import session_job_id, worker_job_name
 from genesis_lab.compute.schedulers import import_object, scheduler_config, walltime_for
 from genesis_lab.errors import AllocationError, ComputeError, SchedulerError
 
@@ -139,7 +139,7 @@ def _job_kwargs(alloc: Allocation, user: str, overrides: dict[str, Any]) -> dict
         conf["account_key"]: alloc.account,
         conf["queue_key"]: alloc.queue,
         "interface": interface,
-        "job_name": f"gl-{alloc.id}-{secrets.token_hex(4)}",
+        "job_name": worker_job_name(alloc.id, session_job_id()),
         "worker_extra_args": lifetime_args(seconds, conf),
         "job_extra_directives": extra,
         "death_timeout": overrides.pop("death_timeout", conf["death_timeout"]),

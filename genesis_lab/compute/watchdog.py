@@ -140,10 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     state = {"stop": False, "cancel": False, "polling": True, "ending": False}
 
     def on_signal(signum: int, frame: object) -> None:
+        # a later SIGUSR2 never takes back a cancel asked for before it
         state["stop"] = True
-        state["cancel"] = signum in (signal.SIGUSR1, signal.SIGTERM)
-        state["ending"] = signum == signal.SIGTERM
+        state["cancel"] = state["cancel"] or signum in (signal.SIGUSR1, signal.SIGTERM)
+        state["ending"] = state["ending"] or signum == signal.SIGTERM
         if state["polling"]:
+            state["polling"] = False  # a second signal must not raise outside the poll
             raise _Stop  # wake up from the poll's sleep at once
 
     # SIGUSR2: the cluster closed and cancelled its own jobs. SIGUSR1: cancel them now. SIGTERM

@@ -105,6 +105,15 @@ async def run_argv(argv: list[str], timeout: float = 30.0) -> tuple[int, str, st
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 
+async def queued_jobs(timeout: float = 30.0) -> list[tuple[str, str, str]] | None:
+    """(id, name, user) of every queued or running job; ``None`` if squeue did not answer."""
+    code, out, _ = await run_argv(["squeue", "-h", "-o", "%i|%u|%j"], timeout)
+    if code != 0:
+        return None
+    rows = (line.strip().split("|", 2) for line in out.splitlines() if line.count("|") >= 2)
+    return [(job_id, name, user) for job_id, user, name in rows]
+
+
 async def job_report(job_id: str, *, detail: bool = False, timeout: float = 30.0) -> JobReport:
     """Ask squeue about ``job_id``; with ``detail``, add queue position, start estimate, reason."""
     code, out, err = await run_argv(["squeue", "-h", "-j", job_id, "-o", "%T %B"], timeout)

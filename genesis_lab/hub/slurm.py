@@ -21,6 +21,7 @@ from traitlets import Float, Integer, Unicode, default
 
 from genesis_lab.access.unix import is_system_account, people_uids
 from genesis_lab.compute.allocations import Allocation
+from genesis_lab.compute.jobnames import session_of
 from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub import queue
 from genesis_lab.hub.options import SessionRequest
@@ -261,9 +262,33 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         for _ in range(20):
             status = await self.query_job_status()
             if status == JobStatus.NOTFOUND:
+                await self.cancel_session_workers(job_id)
                 return
             await asyncio.sleep(0.5)
         self.remember_orphan(job_id)
+
+    async def cancel_session_workers(self, session_job: str) -> list[str]:
+        """Cancel the worker jobs the ended session ``session_job`` left behind; returns their ids.
+
+        The session's own closers (its kernels' SIGTERM handler, the clusters' watchdogs) race
+        SLURM's SIGKILL when the job ends; this is the backstop. Their charges come from SLURM's
+        accounting (the genesis service's sync), as for every ended job.
+        """
+        jobs = await queue.queued_jobs(self.command_timeout)
+        if jobs is None:
+            self.log.warning("squeue unreadable: worker jobs of session %s not swept", session_job)
+            return []
+        owners: dict[str, list[str]] = {}
+        for job_id, name, user in jobs:
+            if session_of(name) == session_job:
+                owners.setdefault(user, []).append(job_id)
+        ids = [job_id for owned in owners.values() for job_id in owned]
+        for user, owned in owners.items():
+            self.log.info("Cancelling %s's worker jobs %s left by session %s", user, owned,
+                          session_job)  # fmt: skip
+            prefix = self.exec_prefix.format(username=user).split()
+            await queue.run_argv([*prefix, "scancel", *owned], self.command_timeout)
+        return ids
 
     async def _cancel_quietly(self) -> None:
         if self.job_id:
@@ -314,6 +339,8 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             report = await queue.job_report(job_id, timeout=self.command_timeout)
             if report.phase in (queue.RUNNING, queue.PENDING, queue.UNKNOWN):
                 keep.append(job_id)
+            else:
+                await self.cancel_session_workers(job_id)
         self._write_orphans(keep)
 
     # -- honest queue feedback ------------------------------------------------------------

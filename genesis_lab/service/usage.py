@@ -4,7 +4,7 @@ A session reports its own dask workers (``POST``): the user is always the caller
 one the caller is a member of. A job is charged once (a repeat, or a job the accounting sync of
 :mod:`genesis_lab.service.accounting_sync` already charged, is answered 200 with the record the
 ledger holds); a claim of ``source: sacct`` is taken from the batch system's accounting, and
-refused for a job accounting does not know. ``GET`` answers the caller's records and their allocations'
+refused for a job accounting does not know, another user's job, or a job of another account. ``GET`` answers the caller's records and their allocations'
 balances; an admin's token sees every record and allocation.
 """
 
@@ -24,6 +24,7 @@ from genesis_lab.compute.ledger import (
     local_usage_report,
 )
 from genesis_lab.errors import GenesisError
+from genesis_lab.service.accounting_sync import hub_user
 from genesis_lab.service.handlers import GenesisHandler, _json_body
 
 __all__ = ["USAGE_HANDLERS", "UsageHandler"]
@@ -111,6 +112,15 @@ class UsageHandler(GenesisHandler):
                 self._bad(f"source='sacct' is not allowed for {body['ref']!r}: the batch "
                           f"system's accounting does not know this job; allowed values: "
                           f"{others}.")  # fmt: skip
+            owner = await self.state.run_in_thread(_owner, alloc.scheduler, body["ref"])
+            if owner is None or hub_user(owner[0]) != identity.name:
+                # another's job reads as one accounting does not know: no hint of whose it is
+                self.fail(403, "forbidden", f"Job {body['ref']!r} is not {identity.name}'s: "
+                          "source='sacct' charges only the caller's own jobs.", "denied")  # fmt: skip
+            if alloc.account and owner[1] != alloc.account:
+                self._bad(f"Job {body['ref']!r} ran under SLURM account {owner[1]!r}, not "
+                          f"{alloc.account!r} of allocation {alloc.id!r}: charge it to the "
+                          "allocation of that account.")  # fmt: skip
             cores, start, end = accounted
         try:
             rec = UsageRecord.from_times(
@@ -136,6 +146,12 @@ def _accounted(scheduler: str, ref: str) -> tuple[int, float, float] | None:
     from genesis_lab.compute.accounting import accounted_usage
 
     return accounted_usage(ref, scheduler) if scheduler != "local" else None
+
+
+def _owner(scheduler: str, ref: str) -> tuple[str, str] | None:
+    from genesis_lab.compute.accounting import job_owner
+
+    return job_owner(ref, scheduler) if scheduler != "local" else None
 
 
 USAGE_HANDLERS: list[tuple[str, type[GenesisHandler]]] = [(r"api/usage", UsageHandler)]

@@ -48,6 +48,32 @@ def test_session_is_a_slurm_job_under_the_allocations_account(slurm_hub, slurm):
     assert slurm.wait_no_jobs(name=f"genesis-session-{name}", timeout=30) == []
 
 
+SUBMIT_A_WORKER_JOB = """
+import subprocess
+from genesis_lab.compute.jobnames import session_job_id, worker_job_name
+name = worker_job_name("physics-slurm", session_job_id())
+out = subprocess.run(["sbatch", "--parsable", "-A", "phys-acct", "-p", "debug", "-J", name,
+                      "-o", "/dev/null", "--wrap", "sleep 600"], capture_output=True, text=True)
+print("WORKER", out.stdout.strip(), name, out.stderr.strip())
+"""
+
+
+def test_a_stopped_sessions_worker_jobs_are_cancelled_by_the_hub(slurm_hub, slurm):
+    # a job named for the session, with no cluster and no watchdog in the session to cancel it:
+    # only the hub's sweep after the session ends can
+    name = slurm_hub.new_user(unix_user("glhub-wrk"))
+    spawn_ready(slurm_hub, name)
+    session = session_jobs(slurm, name)[0]["id"]
+    out = slurm_hub.run_code(name, SUBMIT_A_WORKER_JOB)
+    line = next(ln for ln in out.splitlines() if ln.startswith("WORKER "))
+    job, job_name = line.split()[1:3]
+    assert job.isdigit() and job_name.endswith(f"-s{session}"), out
+    assert [j["id"] for j in slurm.squeue(name=job_name)] == [job]
+    slurm_hub.stop_server(name)
+    assert slurm.wait_no_jobs(name=job_name, timeout=30) == []
+    assert session_jobs(slurm, name) == []
+
+
 def test_a_local_allocation_is_refused_by_the_slurm_hub(slurm_hub):
     name = slurm_hub.new_user(unix_user("glhub-bea"))
     r = slurm_hub.spawn(name, {"allocation": "open-local"})

@@ -194,3 +194,21 @@ def test_other_schedulers_build_their_dask_jobqueue_cluster(site, alloc, header)
         assert type(c).__name__ == "GenesisPBSCluster"
         assert header in c.job_script()
         assert c.scheduler_address.startswith("tcp://127.0.0.1:")  # the allocation's `lo`
+
+
+def test_worker_jobs_are_named_for_the_session_job_they_run_under(site, monkeypatch):
+    # the hub finds a stopped session's leftover worker jobs by this name
+    from genesis_lab.compute.jobnames import session_job_id, session_of
+
+    for var in ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID"):
+        monkeypatch.delenv(var, raising=False)
+    outside = job_script("fusion-hpc")
+    assert "#SBATCH -J gl-fusion-hpc-" in outside and "-s" not in outside.split("-J ")[1].split()[0]
+    monkeypatch.setenv("SLURM_JOB_ID", "4711")
+    name = job_script("fusion-hpc").split("#SBATCH -J ")[1].split()[0]
+    assert name.startswith("gl-fusion-hpc-") and session_of(name) == "4711"
+    monkeypatch.setenv("SLURM_JOB_ID", "not-a-job")
+    monkeypatch.setenv("PBS_JOBID", "812.pbs-server")
+    assert session_job_id() == "812"
+    assert session_of("genesis-session-alice") is None
+    assert session_of("gl-fusion-hpc-0a1b2c3d") is None

@@ -40,15 +40,14 @@ import json, sys
 jobs = json.load(open(sys.argv[0] + ".json"))
 args = sys.argv[1:]
 open(sys.argv[0] + ".calls", "a").write(json.dumps(args) + "\n")
-if "--allusers" in args:
-    acct = args[args.index("--accounts") + 1]
-    for j in jobs:
-        if j[3] == acct:
-            print("|".join(map(str, j)))
-elif "--jobs" in args:
-    for j in jobs:
-        if j[0] == args[args.index("--jobs") + 1]:
-            print("|".join(map(str, [j[5], j[6], j[7], j[8], j[9]])))
+names = "JobID,JobName,User,Account,Partition,AllocCPUS,Start,End,ElapsedRaw,State".split(",")
+fields = [names.index(f) for f in args[args.index("--format") + 1].split(",")]
+if "--accounts" in args:
+    rows = [j for j in jobs if j[3] == args[args.index("--accounts") + 1]]
+else:
+    rows = [j for j in jobs if j[0] == args[args.index("--jobs") + 1]]
+for j in rows:
+    print("|".join(str(j[i]) for i in fields))
 """
 
 
@@ -224,6 +223,14 @@ def test_a_job_is_charged_once_and_a_forged_sacct_claim_is_refused(
             code, answer = await post(ref="104", source="sacct", cores=64)
             assert code == 201, answer
             assert answer["record"]["cores"] == 1
+            # another user's job (already charged to them by the sync): refused, not taken over
+            code, answer = await post(ref="106", source="sacct", allocation="open-p1")
+            assert code == 403, answer
+            assert "source='sacct' charges only the caller's own jobs" in answer["message"]
+            # her own job, but under another SLURM account than the allocation's
+            code, answer = await post(ref="107", source="sacct")
+            assert code == 400, answer
+            assert "account 'p2', not 'p1'" in answer["message"]
         finally:
             client.close()
             service.stop()

@@ -1,0 +1,59 @@
+"""Names of the batch jobs a cluster submits, and which session job they belong to.
+
+A cluster started inside a batch session (a hub session running as a SLURM, PBS or LSF job) names
+its worker jobs after that session job, so whoever ends the session can find and cancel them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+
+__all__ = ["session_job_id", "session_of", "worker_job_name"]
+
+# set by the batch system inside a job (PBS: "123.server", LSF: "123")
+SESSION_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID")
+
+_SESSION_SUFFIX = re.compile(r"-s(\d+)$")
+
+
+def session_job_id(environ: Mapping[str, str] | None = None) -> str | None:
+    """The id of the batch job this process runs in, if any.
+
+    >>> session_job_id({"SLURM_JOB_ID": "4711"}), session_job_id({"PBS_JOBID": "12.pbs01"})
+    ('4711', '12')
+    >>> session_job_id({}) is None
+    True
+    """
+    env = os.environ if environ is None else environ
+    for name in SESSION_JOB_VARIABLES:
+        value = env.get(name, "").split(".", 1)[0].strip()
+        if value.isdigit():
+            return value
+    return None
+
+
+def worker_job_name(allocation_id: str, session_job: str | None = None) -> str:
+    """A fresh name shared by one cluster's jobs: ``gl-<allocation>-<random>[-s<session job>]``.
+
+    >>> worker_job_name("fusion-hpc", "4711").startswith("gl-fusion-hpc-")
+    True
+    >>> session_of(worker_job_name("fusion-hpc", "4711"))
+    '4711'
+    """
+    name = f"gl-{allocation_id}-{secrets.token_hex(4)}"
+    return f"{name}-s{session_job}" if session_job else name
+
+
+def session_of(job_name: str) -> str | None:
+    """The session job a worker job's name says it belongs to (``None``: started elsewhere).
+
+    >>> session_of("gl-fusion-hpc-0a1b2c3d-s4711"), session_of("gl-fusion-hpc-0a1b2c3d")
+    ('4711', None)
+    """
+    if not job_name.startswith("gl-"):
+        return None
+    found = _SESSION_SUFFIX.search(job_name)
+    return found.group(1) if found else None
