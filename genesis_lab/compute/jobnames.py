@@ -11,12 +11,13 @@ import re
 import secrets
 from collections.abc import Mapping
 
-__all__ = ["session_job_id", "session_of", "worker_job_name"]
+__all__ = ["allocation_of", "session_job_id", "session_of", "worker_job_name"]
 
 # set by the batch system inside a job (PBS: "123.server", LSF: "123")
 SESSION_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID")
 
 _SESSION_SUFFIX = re.compile(r"-s(\d+)$")
+_WORKER_NAME = re.compile(r"^gl-(?P<allocation>.+)-[0-9a-f]{8}(?:-s\d+)?$")
 
 
 def session_job_id(environ: Mapping[str, str] | None = None) -> str | None:
@@ -57,3 +58,14 @@ def session_of(job_name: str) -> str | None:
         return None
     found = _SESSION_SUFFIX.search(job_name)
     return found.group(1) if found else None
+
+
+def allocation_of(job_name: str) -> str | None:
+    """The allocation a cluster's job was submitted for, from its name (``None``: not a
+    cluster's job).
+
+    >>> allocation_of(worker_job_name("fusion-hpc", "4711")), allocation_of("dask-worker")
+    ('fusion-hpc', None)
+    """
+    found = _WORKER_NAME.match(job_name)
+    return found.group("allocation") if found else None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from genesis_lab.access.unix import COMMENT_PREFIX
 from genesis_lab.compute.accounting import EndedJob, ended_jobs, sacct_command
 from genesis_lab.compute.allocations import Allocation, validate_allocations
+from genesis_lab.compute.jobnames import allocation_of
 from genesis_lab.compute.ledger import UsageRecord, get_ledger
 from genesis_lab.errors import GenesisError
 from genesis_lab.fileio import atomic_write_text
@@ -48,12 +49,12 @@ def sync_interval(settings: Settings) -> float:
 def job_kind(name: str) -> str:
     """The ledger kind of a job by its name (hub sessions, dask workers, pipeline runs).
 
-    >>> [job_kind(n) for n in ("genesis-session-ann", "dask-worker", "genesis-ch1", "x")]
+    >>> [job_kind(n) for n in ("genesis-session-ann", "gl-hpc-0a1b2c3d", "genesis-ch1", "x")]
     ['session', 'cluster', 'pipeline', 'job']
     """
     if name.startswith("genesis-session-"):
         return "session"
-    if name.startswith("dask-worker"):
+    if name.startswith("dask-worker") or allocation_of(name):
         return "cluster"
     if name.startswith("genesis-"):
         return "pipeline"
@@ -76,10 +77,13 @@ def hub_user(unix_name: str) -> str:
 
 
 def _allocation_for(job: EndedJob, user: str, allocs: list[Allocation]) -> Allocation | None:
-    """The allocation of the job's account the user may charge: one on the job's partition
-    first, then one naming the user outright before one open to everyone, then site order."""
+    """The allocation of the job's account the user may charge: the one a cluster's job is named
+    for first, then one on the job's partition, then one naming the user outright before one
+    open to everyone, then site order."""
     fits = [a for a in allocs if a.account == job.account and a.is_member(user)]
-    fits.sort(key=lambda a: (a.queue not in (None, job.partition), user not in a.members))
+    named = allocation_of(job.name)
+    fits.sort(key=lambda a: (a.id != named, a.queue not in (None, job.partition),
+                             user not in a.members))  # fmt: skip
     return fits[0] if fits else None
 
 

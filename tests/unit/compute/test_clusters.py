@@ -198,7 +198,7 @@ def test_other_schedulers_build_their_dask_jobqueue_cluster(site, alloc, header)
 
 def test_worker_jobs_are_named_for_the_session_job_they_run_under(site, monkeypatch):
     # the hub finds a stopped session's leftover worker jobs by this name
-    from genesis_lab.compute.jobnames import session_job_id, session_of
+    from genesis_lab.compute.jobnames import allocation_of, session_job_id, session_of
 
     for var in ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID"):
         monkeypatch.delenv(var, raising=False)
@@ -207,6 +207,7 @@ def test_worker_jobs_are_named_for_the_session_job_they_run_under(site, monkeypa
     monkeypatch.setenv("SLURM_JOB_ID", "4711")
     name = job_script("fusion-hpc").split("#SBATCH -J ")[1].split()[0]
     assert name.startswith("gl-fusion-hpc-") and session_of(name) == "4711"
+    assert allocation_of(name) == "fusion-hpc" and allocation_of("gl-fusion-hpc-x") is None
     monkeypatch.setenv("SLURM_JOB_ID", "not-a-job")
     monkeypatch.setenv("PBS_JOBID", "812.pbs-server")
     assert session_job_id() == "812"

@@ -34,6 +34,8 @@ JOBS = [
     ("105", "dask-worker", "ada", "p1", "debug", 1, None, 0, "CANCELLED by 0"),
     ("106", "other", "stranger", "p1", "debug", 8, NOW - 200, 60, "COMPLETED"),
     ("107", "my-own", "ada", "p2", "debug", 3, NOW - 200, 60, "COMPLETED"),
+    # a cluster's worker job, named for open-p1 (ada-p1 would win the guess: it names her)
+    ("108", "gl-open-p1-0a1b2c3d-s102", "ada", "p1", "debug", 2, NOW - 300, 100, "CANCELLED"),
 ]
 SCRIPT = r"""#!/usr/bin/env python3
 import json, sys
@@ -113,6 +115,7 @@ def expected() -> dict[str, tuple[str, str, str, float]]:
         "102": ("ada-p1", "ada", "session", 1 * 120 / 3600),
         "103": ("batch-p1", "bo", "pipeline", 4 * 90 / 3600),
         "106": ("open-p1", "stranger", "job", 8 * 60 / 3600),
+        "108": ("open-p1", "ada", "cluster", 2 * 100 / 3600),
     }
 
 
