@@ -16,7 +16,7 @@ from genesis_lab.errors import GenesisError, SchedulerError
 
 __all__ = ["EndedJob", "accounted_usage", "ended_jobs", "sacct_command", "sacct_usage"]
 
-ENDED_FIELDS = "JobID,JobName,User,Account,Partition,AllocCPUS,Start,End,ElapsedRaw,State"
+ENDED_FIELDS = "JobID,JobName,User,Account,Partition,AllocCPUS,Start,End,ElapsedRaw,State,Comment"
 
 # states in which accounting does not know the job's end yet
 NOT_ENDED = frozenset({"PENDING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"})
@@ -146,6 +146,7 @@ class EndedJob:
     start: float
     elapsed: int
     state: str
+    comment: str = ""
 
     @property
     def end(self) -> float:
@@ -167,6 +168,7 @@ def parse_ended(out: str) -> list[EndedJob]:
         if len(parts) < 10:
             continue
         job_id, name, user, account, partition, cores, start, _, elapsed, state = parts[:10]
+        comment = "|".join(parts[10:])  # last: a comment may hold the separator
         state = state.split()[0] if state.strip() else ""
         if not job_id.isdigit() or not cores.isdigit() or not elapsed.isdigit():
             continue
@@ -177,7 +179,7 @@ def parse_ended(out: str) -> list[EndedJob]:
         except ValueError:
             continue  # ended without starting: nothing used
         jobs.append(EndedJob(job_id, name, user, account, partition, int(cores), started,
-                             int(elapsed), state))  # fmt: skip
+                             int(elapsed), state, comment))  # fmt: skip
     return jobs
 
 

@@ -49,6 +49,7 @@ def slurm_conf_lines(dbd_port: int) -> str:
     """The ``slurm.conf`` lines that send job records to this ``slurmdbd``."""
     return (
         "AccountingStorageType=accounting_storage/slurmdbd\n"
+        "AccountingStoreFlags=job_comment\n"
         "AccountingStorageHost=localhost\n"
         f"AccountingStoragePort={dbd_port}\n"
     )

@@ -1,7 +1,9 @@
-"""Names of the batch jobs a cluster submits, and which session job they belong to.
+"""Names and tags of the platform's batch jobs: which allocation and which session they are for.
 
-A cluster started inside a batch session (a hub session running as a SLURM, PBS or LSF job) names
-its worker jobs after that session job, so whoever ends the session can find and cancel them.
+A cluster's worker jobs are named for their allocation and, started inside a batch session (a
+hub session running as a SLURM, PBS or LSF job), for that session job, so whoever ends the
+session can find and cancel them. Session and pipeline jobs carry their allocation in the job's
+comment, so accounting charges the right one of several allocations sharing a SLURM account.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ import re
 import secrets
 from collections.abc import Mapping
 
-__all__ = ["allocation_of", "session_job_id", "session_of", "worker_job_name"]
+__all__ = [
+    "allocation_comment",
+    "allocation_of",
+    "session_job_id",
+    "session_of",
+    "worker_job_name",
+]
+
+_COMMENT_KEY = "genesis-allocation="
 
 # set by the batch system inside a job (PBS: "123.server", LSF: "123")
 SESSION_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID")
@@ -60,12 +70,28 @@ def session_of(job_name: str) -> str | None:
     return found.group(1) if found else None
 
 
-def allocation_of(job_name: str) -> str | None:
-    """The allocation a cluster's job was submitted for, from its name (``None``: not a
-    cluster's job).
+def allocation_comment(allocation_id: str) -> str:
+    """The job comment (``sbatch --comment``) that names the allocation a job is charged to.
+
+    >>> allocation_comment("fusion-hpc")
+    'genesis-allocation=fusion-hpc'
+    """
+    return f"{_COMMENT_KEY}{allocation_id}"
+
+
+def allocation_of(job_name: str, comment: str = "") -> str | None:
+    """The allocation a platform job was submitted for: from a cluster job's name, or a job's
+    :func:`allocation_comment` (``None``: not said).
 
     >>> allocation_of(worker_job_name("fusion-hpc", "4711")), allocation_of("dask-worker")
     ('fusion-hpc', None)
+    >>> allocation_of("genesis-session-ann", "genesis-allocation=fusion-hpc")
+    'fusion-hpc'
     """
     found = _WORKER_NAME.match(job_name)
-    return found.group("allocation") if found else None
+    if found:
+        return found.group("allocation")
+    for part in comment.split():
+        if part.startswith(_COMMENT_KEY) and len(part) > len(_COMMENT_KEY):
+            return part[len(_COMMENT_KEY) :]
+    return None

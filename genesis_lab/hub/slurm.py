@@ -21,7 +21,7 @@ from traitlets import Float, Integer, Unicode, default
 
 from genesis_lab.access.unix import is_system_account, people_uids
 from genesis_lab.compute.allocations import Allocation
-from genesis_lab.compute.jobnames import session_of
+from genesis_lab.compute.jobnames import allocation_comment, session_of
 from genesis_lab.fileio import atomic_write_text
 from genesis_lab.hub import queue
 from genesis_lab.hub.options import SessionRequest
@@ -35,7 +35,8 @@ _BATCH_SCRIPT = """#!/bin/bash
 #SBATCH --chdir={{homedir}}
 #SBATCH --export={{keepvars}}
 #SBATCH --account={{account}}
-{% if partition %}#SBATCH --partition={{partition}}
+{% if comment %}#SBATCH --comment={{comment}}
+{% endif %}{% if partition %}#SBATCH --partition={{partition}}
 {% endif %}{% if runtime %}#SBATCH --time={{runtime}}
 {% endif %}{% if memory %}#SBATCH --mem={{memory}}
 {% endif %}{% if nprocs %}#SBATCH --cpus-per-task={{nprocs}}
@@ -84,6 +85,10 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         config=True
     )
 
+    req_comment = Unicode(
+        "", help="The session job's comment: the allocation it is charged to (set per spawn)."
+    )
+
     @default("req_srun")
     def _no_srun(self) -> str:
         return ""
@@ -112,6 +117,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
                 "but this hub starts sessions as SLURM jobs; choose a SLURM allocation.",
             )
         self.req_account = allocation.account or ""
+        self.req_comment = allocation_comment(allocation.id)
         self.req_partition = allocation.queue or ""
         self.req_runtime = request.walltime
         self.req_nprocs = str(request.cores)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from genesis_lab.compute.jobnames import allocation_comment
 from genesis_lab.errors import PipelineError
 from genesis_lab.pipelines.challenge import get_challenge
 from genesis_lab.settings import Settings, get_settings
@@ -56,6 +57,7 @@ def batch_script(
     #SBATCH --time=01:00:00
     #SBATCH --ntasks=1
     #SBATCH --account=p1
+    #SBATCH --comment=genesis-allocation=demo
     #SBATCH --partition=debug
     export GENESIS_ALLOCATION=demo
     exec true
@@ -75,6 +77,7 @@ def batch_script(
     ]
     if allocation.account:
         lines.append(f"#SBATCH --account={allocation.account}")
+        lines.append(f"#SBATCH --comment={allocation_comment(allocation.id)}")
     if allocation.queue:
         lines.append(f"#SBATCH --partition={allocation.queue}")
     lines += [f"#SBATCH {d}" for d in allocation.job_extra_directives]

@@ -77,11 +77,11 @@ def hub_user(unix_name: str) -> str:
 
 
 def _allocation_for(job: EndedJob, user: str, allocs: list[Allocation]) -> Allocation | None:
-    """The allocation of the job's account the user may charge: the one a cluster's job is named
-    for first, then one on the job's partition, then one naming the user outright before one
+    """The allocation of the job's account the user may charge: the one the job's name or comment
+    says first, then one on the job's partition, then one naming the user outright before one
     open to everyone, then site order."""
     fits = [a for a in allocs if a.account == job.account and a.is_member(user)]
-    named = allocation_of(job.name)
+    named = allocation_of(job.name, job.comment)
     fits.sort(key=lambda a: (a.id != named, a.queue not in (None, job.partition),
                              user not in a.members))  # fmt: skip
     return fits[0] if fits else None

@@ -40,6 +40,8 @@ def test_session_is_a_slurm_job_under_the_allocations_account(slurm_hub, slurm):
     assert (job["account"], job["partition"], job["state"], job["user"]) == (
         "phys-acct", "debug", "RUNNING", name,
     )  # fmt: skip
+    # physics-slurm shares its account with other allocations: the job says which one it is for
+    assert job["comment"] == "genesis-allocation=physics-slurm"
     out = slurm_hub.run_code(name, REPORT)
     assert "ALLOCATION physics-slurm" in out
     assert f"JOB {job['id']} phys-acct" in out

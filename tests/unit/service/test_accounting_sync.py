@@ -36,13 +36,17 @@ JOBS = [
     ("107", "my-own", "ada", "p2", "debug", 3, NOW - 200, 60, "COMPLETED"),
     # a cluster's worker job, named for open-p1 (ada-p1 would win the guess: it names her)
     ("108", "gl-open-p1-0a1b2c3d-s102", "ada", "p1", "debug", 2, NOW - 300, 100, "CANCELLED"),
+    # a session whose job comment names open-p1 (by the guess, too, ada-p1)
+    ("109", "genesis-session-ada", "ada", "p1", "debug", 1, NOW - 250, 40, "CANCELLED by 0"),
 ]
+COMMENTS = {"109": "genesis-allocation=open-p1", "101": "a|comment with the separator"}
 SCRIPT = r"""#!/usr/bin/env python3
 import json, sys
 jobs = json.load(open(sys.argv[0] + ".json"))
 args = sys.argv[1:]
 open(sys.argv[0] + ".calls", "a").write(json.dumps(args) + "\n")
-names = "JobID,JobName,User,Account,Partition,AllocCPUS,Start,End,ElapsedRaw,State".split(",")
+names = "JobID,JobName,User,Account,Partition,AllocCPUS,Start,End,ElapsedRaw,State,Comment"
+names = names.split(",")
 fields = [names.index(f) for f in args[args.index("--format") + 1].split(",")]
 if "--accounts" in args:
     rows = [j for j in jobs if j[3] == args[args.index("--accounts") + 1]]
@@ -65,7 +69,8 @@ def sacct(tmp_path, monkeypatch) -> Path:
     for job_id, name, user, acct, part, cores, start, elapsed, state in JOBS:
         start_text = stamp(start) if start is not None else "Unknown"
         end_text = stamp(start + elapsed) if start is not None and state != "RUNNING" else "Unknown"
-        rows.append([job_id, name, user, acct, part, cores, start_text, end_text, elapsed, state])
+        rows.append([job_id, name, user, acct, part, cores, start_text, end_text, elapsed, state,
+                     COMMENTS.get(job_id, "")])  # fmt: skip
     (bin_dir / "sacct.json").write_text(json.dumps(rows))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return script
@@ -116,6 +121,7 @@ def expected() -> dict[str, tuple[str, str, str, float]]:
         "103": ("batch-p1", "bo", "pipeline", 4 * 90 / 3600),
         "106": ("open-p1", "stranger", "job", 8 * 60 / 3600),
         "108": ("open-p1", "ada", "cluster", 2 * 100 / 3600),
+        "109": ("open-p1", "ada", "session", 1 * 40 / 3600),
     }
 
 
