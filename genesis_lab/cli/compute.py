@@ -184,9 +184,9 @@ def _usage(args: argparse.Namespace) -> int:
 
     report = usage_report()
     if args.id is not None:
-        report["by_user"] = [r for r in report["by_user"] if r["allocation"] == args.id]
+        for key in ("by_user", "records", "running_by_user"):
+            report[key] = [r for r in report.get(key, []) if r["allocation"] == args.id]
         report["allocations"] = [a for a in report["allocations"] if a["id"] == args.id]
-        report["records"] = [r for r in report["records"] if r["allocation"] == args.id]
     if args.json:
         print_json({k: v for k, v in report.items() if k != "records"})
         return 0
@@ -196,19 +196,34 @@ def _usage(args: argparse.Namespace) -> int:
         [(r["allocation"], r["user"], f"{r['core_hours']:.4f}") for r in report["by_user"]],
         ("ALLOCATION", "USER", "CORE-HOURS"),
     )
+    if report.get("running_by_user"):
+        print()
+        print(f"Running (not yet charged), as of {report.get('running_as_of')}:")
+        print_table(
+            [(r["allocation"], r["user"], f"{r['core_hours']:.4f}")
+             for r in report["running_by_user"]],
+            ("ALLOCATION", "USER", "CORE-HOURS"),
+        )  # fmt: skip
 
-    def hours(value: float | None) -> str:
-        return "unlimited" if value is None else f"{value:.4f}"
+    def hours(value: float | None, none: str = "unlimited") -> str:
+        return none if value is None else f"{value:.4f}"
 
     print()
     print_table(
         [
             (a["id"], hours(a["budget_core_hours"]), f"{a['used_core_hours']:.4f}",
-             f"{a['mine_core_hours']:.4f}", hours(a["remaining_core_hours"]))
+             f"{a['mine_core_hours']:.4f}", hours(a["remaining_core_hours"]),
+             hours(a.get("running_core_hours"), "-"), hours(a.get("mine_running_core_hours"), "-"))
             for a in report["allocations"]
         ],
-        ("ALLOCATION", "BUDGET", "USED (ALL)", "USED (YOU)", "REMAINING"),
+        ("ALLOCATION", "BUDGET", "USED (ALL)", "USED (YOU)", "REMAINING",
+         "RUNNING (ALL)", "RUNNING (YOU)"),
     )  # fmt: skip
+    if any(a.get("running_core_hours") is not None for a in report["allocations"]):
+        print("RUNNING = running (not yet charged): what running jobs have used so far; "
+              "REMAINING and budget checks count charged core-hours only.")  # fmt: skip
+    for note in report.get("running_notes", []):
+        print(f"note: {note}")
     return 0
 
 

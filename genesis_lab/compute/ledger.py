@@ -22,6 +22,7 @@ from genesis_lab.errors import AllocationError, ComputeError
 
 if TYPE_CHECKING:
     from genesis_lab.compute.allocations import Allocation
+    from genesis_lab.compute.running import RunningUsage
     from genesis_lab.settings import Settings
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "get_ledger",
     "local_usage_report",
     "require_budget",
+    "running_core_hours",
     "site_ledger_path",
     "usage_report",
     "used_core_hours",
@@ -358,20 +360,20 @@ def charge(
     return UsageRecord(**answer["record"])
 
 
-def _allocation_rows(settings: Settings, ledger: Ledger, user: str, admin: bool) -> list[dict]:
-    from genesis_lab.compute.allocations import validate_allocations
-
-    allocs = validate_allocations(list(settings.allocations))
+def _allocation_rows(
+    allocs: list[Allocation],
+    records: list[UsageRecord],
+    user: str,
+    running: RunningUsage,
+) -> list[dict]:
     totals: dict[str, float] = {}
     mine: dict[str, float] = {}
-    for r in ledger.records():
+    for r in records:
         totals[r.allocation] = totals.get(r.allocation, 0.0) + r.core_hours
         if r.user == user:
             mine[r.allocation] = mine.get(r.allocation, 0.0) + r.core_hours
     rows = []
-    for a in allocs.values():
-        if not (admin or a.is_member(user)):
-            continue
+    for a in allocs:
         used = round(totals.get(a.id, 0.0), 6)
         budget = a.budget_core_hours
         rows.append({
@@ -380,8 +382,22 @@ def _allocation_rows(settings: Settings, ledger: Ledger, user: str, admin: bool)
             "used_core_hours": used,
             "mine_core_hours": round(mine.get(a.id, 0.0), 6),
             "remaining_core_hours": None if budget is None else round(budget - used, 6),
+            "running_core_hours": running.core_hours(a.id),
+            "mine_running_core_hours": running.core_hours(a.id, user),
         })  # fmt: skip
     return rows
+
+
+def _running(
+    settings: Settings, shown: list[Allocation], records: list[UsageRecord]
+) -> RunningUsage:
+    from genesis_lab.compute.allocations import validate_allocations
+    from genesis_lab.compute.running import running_usage
+
+    site = validate_allocations(list(settings.allocations))
+    site.update({a.id: a for a in shown if a.id not in site})
+    charged = {(r.allocation, r.ref) for r in records}
+    return running_usage(shown, list(site.values()), charged=charged)
 
 
 def local_usage_report(
@@ -391,19 +407,35 @@ def local_usage_report(
     everyone's), core-hours per (allocation, user), and the balance of each allocation
     ``user`` is a member of (an admin: of all).
 
+    Beside the charged figures, what running batch jobs have accrued and the ledger has not
+    charged yet (:mod:`genesis_lab.compute.running`): per allocation ``running_core_hours`` and
+    the user's own ``mine_running_core_hours`` (None: no figure, ``running_notes`` says why),
+    and ``running_by_user`` (``user``'s rows; an admin's: everyone's), as of ``running_as_of``.
+    Balances and refusals count charged usage only.
+
     >>> import tempfile
     >>> from genesis_lab.settings import Settings
     >>> local_usage_report(Settings(home=tempfile.mkdtemp()), user="u")["records"]
     []
     """
+    from genesis_lab.compute.allocations import validate_allocations
+
     settings = _settings(settings)
     user = user or settings.user
-    ledger = get_ledger(settings)
-    records = [asdict(r) for r in ledger.records(user=None if admin else user)]
+    every = list(get_ledger(settings).records())
+    shown = [a for a in validate_allocations(list(settings.allocations)).values()
+             if admin or a.is_member(user)]  # fmt: skip
+    running = _running(settings, shown, every)
+    records = [asdict(r) for r in every if admin or r.user == user]
     per_user: dict[tuple[str, str], float] = {}
     for r in records:
         key = (r["allocation"], r["user"])
         per_user[key] = round(per_user.get(key, 0.0) + r["core_hours"], 6)
+    running_per_user: dict[tuple[str, str], float] = {}
+    for c in running.charges:
+        if c.allocation in running.covered and (admin or c.user == user):
+            key = (c.allocation, c.user)
+            running_per_user[key] = running_per_user.get(key, 0.0) + c.core_hours
     return {
         "user": user,
         "admin": admin,
@@ -411,16 +443,43 @@ def local_usage_report(
         "by_user": [
             {"allocation": a, "user": u, "core_hours": h} for (a, u), h in sorted(per_user.items())
         ],
-        "allocations": _allocation_rows(settings, ledger, user, admin),
+        "allocations": _allocation_rows(shown, every, user, running),
+        "running_as_of": _iso(running.as_of),
+        "running_by_user": [
+            {"allocation": a, "user": u, "core_hours": round(h, 6)}
+            for (a, u), h in sorted(running_per_user.items())
+        ],
+        "running_notes": running.notes,
     }
+
+
+def running_core_hours(
+    allocations: list[Allocation], settings: Settings | None = None
+) -> dict[str, float]:
+    """Core-hours that the running jobs of each of ``allocations`` have accrued and the ledger
+    has not charged yet, by allocation id (those without a figure are left out): read as
+    :func:`usage_report` reads the site's usage. Shown beside the balance, never refused on.
+
+    >>> from genesis_lab.compute.allocations import Allocation
+    >>> running_core_hours([Allocation(id="laptop", scheduler="local")])
+    {}
+    """
+    settings = _settings(settings)
+    if _through_service(settings):
+        rows = usage_report(settings)["allocations"]
+        wanted = {a.id for a in allocations}
+        return {r["id"]: float(r["running_core_hours"]) for r in rows
+                if r["id"] in wanted and r.get("running_core_hours") is not None}  # fmt: skip
+    running = _running(settings, list(allocations), list(get_ledger(settings).records()))
+    return {a.id: h for a in allocations if (h := running.core_hours(a.id)) is not None}
 
 
 def usage_report(settings: Settings | None = None) -> dict[str, Any]:
     """The caller's usage and balances: from the service inside a hub session (admins' tokens
     see everyone's), else from the ledger file (root and the service account see everyone's).
 
-    >>> sorted(usage_report())
-    ['admin', 'allocations', 'by_user', 'records', 'user']
+    >>> sorted(usage_report())[:5]
+    ['admin', 'allocations', 'by_user', 'records', 'running_as_of']
     """
     settings = _settings(settings)
     if _through_service(settings):

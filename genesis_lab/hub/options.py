@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,21 +186,27 @@ def allocation_label(allocation: Any) -> str:
     return f"{ident} — {description}"
 
 
-def balance_text(allocation: Any, used: float) -> tuple[str, bool]:
-    """What is left of the allocation's budget after ``used`` core-hours, and whether it is spent.
+def balance_text(allocation: Any, used: float, running: float = 0.0) -> tuple[str, bool]:
+    """What is left of the allocation's budget after ``used`` core-hours, and whether it is spent;
+    ``running`` (core-hours that running jobs have accrued, not yet charged) is mentioned when
+    there is some, and does not count towards spent (as for the hub's check).
 
     >>> from genesis_lab.compute.allocations import Allocation
     >>> balance_text(Allocation(id="a", scheduler="local", budget_core_hours=10), 1.5)
     ('8.5 of 10 core-hours left (1.5 used)', False)
     >>> balance_text(Allocation(id="a", scheduler="local"), 2)
     ('No budget set (2 core-hours used so far)', False)
+    >>> balance_text(Allocation(id="a", scheduler="slurm", account="p", budget_core_hours=10),
+    ...              1.5, 0.25)[0]
+    '8.5 of 10 core-hours left (1.5 used; 0.25 more running, not yet charged)'
     """
     budget = getattr(allocation, "budget_core_hours", None)
+    more = f"; {_hours(running)} more running, not yet charged" if running > 0 else ""
     if budget is None:
-        return f"No budget set ({_hours(used)} core-hours used so far)", False
+        return f"No budget set ({_hours(used)} core-hours used so far{more})", False
     left = max(float(budget) - used, 0.0)
     spent = used >= float(budget)
-    text = f"{_hours(left)} of {_hours(float(budget))} core-hours left ({_hours(used)} used)"
+    text = f"{_hours(left)} of {_hours(float(budget))} core-hours left ({_hours(used)} used{more})"
     if spent:
         text = f"Budget spent: {text}. Sessions on it are refused; choose another allocation"
     return text, spent
@@ -211,6 +217,12 @@ def _site_usage(allocation_id: str) -> float:
     from genesis_lab.compute import ledger
 
     return ledger.used_core_hours(allocation_id)
+
+
+def _site_running(allocations: list[Any]) -> dict[str, float]:
+    from genesis_lab.compute import ledger
+
+    return ledger.running_core_hours(allocations)
 
 
 def _allocation_option(a: Any, selected: bool, spent: bool) -> str:
@@ -270,12 +282,15 @@ def render_form(
     defaults: dict[str, str],
     chosen: str = "",
     used: Callable[[str], float] | None = None,
+    running: Callable[[list[Any]], Mapping[str, float]] | None = None,
 ) -> str:
     """The options form HTML: the user's allocations (with description, limits and remaining
     budget) and a resource profile, with HTML5 constraints the spawn page's script checks inline.
 
     ``used`` gives the core-hours charged to an allocation id (default: the site's usage ledger,
-    as the hub's budget check reads it). The server checks every value again on submit.
+    as the hub's budget check reads it); ``running`` the core-hours running jobs have accrued
+    and the ledger has not charged yet, by allocation id (default: from the batch scheduler's
+    queue), shown in the balance. The server checks every value again on submit.
 
     >>> "No allocation" in render_form([], {"cores": "1", "memory": "2GB", "walltime": "01:00:00"})
     True
@@ -288,10 +303,14 @@ def render_form(
             "to one in the site file.</div>"
         )
     usage = used or _site_usage
+    try:
+        accrued = (running or _site_running)(allocations)
+    except GenesisError:
+        accrued = {}  # shown only: a balance without it is still right
     balances = []
     for a in allocations:
         try:
-            balances.append(balance_text(a, float(usage(str(a.id)))))
+            balances.append(balance_text(a, float(usage(str(a.id))), accrued.get(str(a.id), 0.0)))
         except GenesisError as exc:
             balances.append((f"Balance unavailable: {exc}", False))
     # the one asked for before, else the first whose budget is not spent

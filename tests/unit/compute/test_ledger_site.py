@@ -71,7 +71,9 @@ def test_report_sums_per_allocation_and_user_and_the_remaining_balance(tmp_path)
     assert rep["by_user"] == [{"allocation": "shared", "user": "alice", "core_hours": mine}]
     assert rep["allocations"] == [{
         "id": "shared", "budget_core_hours": 3, "used_core_hours": total,
-        "mine_core_hours": mine, "remaining_core_hours": 3 - total}]  # fmt: skip
+        "mine_core_hours": mine, "remaining_core_hours": 3 - total,
+        "running_core_hours": None, "mine_running_core_hours": None}]  # fmt: skip
+    assert rep["running_by_user"] == rep["running_notes"] == []  # local: no batch jobs
     admin = local_usage_report(s, user="root", admin=True)
     assert len(admin["records"]) == 3
     assert {a["id"]: a["used_core_hours"] for a in admin["allocations"]} == {

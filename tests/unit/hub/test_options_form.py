@@ -4,6 +4,7 @@ usage ledger, Bootstrap 5 controls, and HTML5 constraints that accept what the s
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from bs4 import BeautifulSoup
@@ -155,3 +156,38 @@ def test_text_from_the_site_file_is_escaped():
     html = render_form([evil], {**DEFAULTS, "memory": '"><script>'})
     assert "<img" not in html and "<script>" not in html
     assert BeautifulSoup(html, "html.parser").select_one("#genesis-memory")["value"] == '"><script>'
+
+
+def test_the_balance_mentions_running_jobs_and_spent_stays_on_charged_usage(
+    charged, tmp_path, monkeypatch
+):
+    from fixtures.squeue import Job, install_squeue
+
+    now = int(time.time())
+    # (job, counts for): fusion's account and partition; another account's job is not asked for
+    table = [(Job("31", "dask-worker", "u1", "fes", "debug", "RUNNING", 2, now - 9000), "fusion"),
+             (Job("32", "genesis-session-u2", "u2", "fes", "debug", "RUNNING", 1, now - 1800),
+              "fusion"),
+             (Job("33", "dask-worker", "u1", "fes", "debug", "PENDING", 4, None), None),
+             (Job("34", "dask-worker", "u3", "zzz", "debug", "RUNNING", 8, now - 9000), None)]  # fmt: skip
+    install_squeue(tmp_path / "bin", monkeypatch, [j for j, _ in table])
+    quiet = Allocation(id="quiet", account="q1", scheduler="slurm", budget_core_hours=5)
+    page = soup([MINE[0], quiet, MINE[2]])
+    accrued = sum(j.cores * (time.time() - j.start) / 3600 for j, a in table if a == "fusion")
+    text = {c["data-allocation"]: c.select_one(".genesis-balance").get_text(" ", strip=True)
+            for c in page.select(".genesis-allocation-details")}  # fmt: skip
+    left, budget, used, running = numbers(text["fusion"])
+    assert (left, budget, used) == (
+        round(10 - charged["fusion"], 2),
+        10,
+        round(charged["fusion"], 2),
+    )
+    assert running == pytest.approx(accrued, abs=0.011)
+    assert "running, not yet charged" in text["fusion"]
+    # over its budget only with what is running: not spent, as the hub's own check says
+    assert charged["fusion"] < 10 < charged["fusion"] + accrued
+    check_allocation(MINE[0], "anyone")
+    assert page.select_one('option[value="fusion"]')["data-spent"] == "false"
+    assert not text["fusion"].startswith("Budget spent")
+    # nothing running: not mentioned
+    assert "running" not in text["quiet"] and "running" not in text["laptop"]
