@@ -197,3 +197,39 @@ def test_alloc_usage_shows_running_not_yet_charged(site, capsys):
     assert table["pbs-x"][5] == table["here"][5] == "-"
     assert any(line.startswith("RUNNING = running (not yet charged)") for line in lines)
     assert any(line.startswith("note: allocation 'pbs-x'") for line in lines)
+
+
+def test_inside_a_session_the_figures_come_from_the_service(site):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from fixtures.net import send_json
+
+    from genesis_lab.compute.ledger import running_core_hours
+
+    settings, _ = site
+    answers: list[dict] = []
+
+    class Service(BaseHTTPRequestHandler):
+        def do_GET(self):  # the service's own answer to ada's token
+            assert self.path == "/api/usage"
+            answers.append(local_usage_report(settings, user="ada"))
+            send_json(self, 200, answers[-1])
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = settings.model_copy(update={
+            "service_url": f"http://127.0.0.1:{server.server_address[1]}/",
+            "hub_api_token": "ada-token"})  # fmt: skip
+        allocs = validate_allocations(ALLOCATIONS)
+        got = running_core_hours([allocs["open-p1"], allocs["pbs-x"]], session)
+    finally:
+        server.shutdown()
+        server.server_close()
+    [answer] = answers
+    total = reference(answer["running_as_of"])
+    assert got == {"open-p1": pytest.approx(total["open-p1"], abs=1e-6)}  # pbs-x: no figure
