@@ -42,7 +42,9 @@ QUEUE_KEY = "running_jobs_of_accounts"
 #: A queue answer is reused this long: every usage report and spawn form reads it, and a
 #: centre's controller should not be asked once per page view.
 CACHE_SECONDS = 10.0
-TIMEOUT_SECONDS = 10.0
+#: A failure is kept longer: the hub's form waits for the command, up to TIMEOUT_SECONDS.
+FAILURE_CACHE_SECONDS = 60.0
+TIMEOUT_SECONDS = 5.0
 
 _cache: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[float, list[QueuedJob] | str]] = {}
 _cache_lock = threading.Lock()
@@ -114,8 +116,8 @@ def queue_command(scheduler: str) -> list[str] | None:
 
 def queued_jobs(command: list[str], accounts: Iterable[str]) -> list[QueuedJob]:
     """The running jobs of ``accounts`` (every user's), from ``command`` (:func:`queue_command`);
-    an answer is reused for :data:`CACHE_SECONDS`. Raises :class:`SchedulerError` when the
-    command fails.
+    an answer is reused for :data:`CACHE_SECONDS` (a failure for :data:`FAILURE_CACHE_SECONDS`).
+    Raises :class:`SchedulerError` when the command fails.
 
     >>> queued_jobs(["true", "{accounts}"], ["p1"])
     []
@@ -125,7 +127,9 @@ def queued_jobs(command: list[str], accounts: Iterable[str]) -> list[QueuedJob]:
     key = (tuple([shutil.which(argv[0]) or argv[0], *argv[1:]]), accounts)
     with _cache_lock:
         kept = _cache.get(key)
-    if kept is not None and time.monotonic() - kept[0] < CACHE_SECONDS:
+    failed = kept is not None and isinstance(kept[1], str)
+    age = FAILURE_CACHE_SECONDS if failed else CACHE_SECONDS
+    if kept is not None and time.monotonic() - kept[0] < age:
         if isinstance(kept[1], str):
             raise SchedulerError(kept[1], command=argv)
         return kept[1]

@@ -105,7 +105,10 @@ def charged(settings, alloc: str) -> float:
 
 def test_a_member_sees_running_totals_of_her_allocations_and_only_her_own_jobs(site):
     settings, calls = site
+    before = time.time()
     report = local_usage_report(settings, user="ada")
+    as_of = dt.datetime.fromisoformat(report["running_as_of"]).timestamp()
+    assert before - 1 < as_of <= time.time()  # the figures are of now
     rows = {r["id"]: r for r in report["allocations"]}
     assert sorted(rows) == ["ada-p1", "here", "open-p1", "pbs-x"]
     total, mine = reference(report["running_as_of"]), reference(report["running_as_of"], "ada")
@@ -233,3 +236,29 @@ def test_inside_a_session_the_figures_come_from_the_service(site):
     [answer] = answers
     total = reference(answer["running_as_of"])
     assert got == {"open-p1": pytest.approx(total["open-p1"], abs=1e-6)}  # pbs-x: no figure
+
+
+def test_the_queue_is_asked_once_per_interval_and_a_failure_kept_longer(site, monkeypatch):
+    settings, calls = site
+    monkeypatch.setattr(running, "FAILURE_CACHE_SECONDS", 0.0)
+    first = local_usage_report(settings, user="ada")
+    again = local_usage_report(settings, user="ada")
+    assert len(calls.read_text().splitlines()) == 1
+    as_of = [dt.datetime.fromisoformat(r["running_as_of"]).timestamp() for r in (first, again)]
+    [row] = [r for r in again["allocations"] if r["id"] == "ada-p1"]
+    # the kept answer still counts up to the later report's time
+    assert row["running_core_hours"] == pytest.approx(
+        reference(again["running_as_of"])["ada-p1"], abs=1e-6)  # fmt: skip
+    assert as_of[1] >= as_of[0]
+    monkeypatch.setattr(running, "CACHE_SECONDS", 0.0)
+    local_usage_report(settings, user="ada")
+    assert len(calls.read_text().splitlines()) == 2
+    # a failing queue: kept for FAILURE_CACHE_SECONDS
+    monkeypatch.setattr(running, "FAILURE_CACHE_SECONDS", 60.0)
+    table = json.loads((calls.parent / "squeue.json").read_text())
+    (calls.parent / "squeue.json").write_text(json.dumps({**table, "fail": True}))
+    for _ in range(2):
+        notes = local_usage_report(settings, user="ada")["running_notes"]
+        assert [n for n in notes if n.startswith("allocations 'open-p1', 'ada-p1': running jobs "
+                                                 "not shown")], notes  # fmt: skip
+    assert len(calls.read_text().splitlines()) == 3
