@@ -4,6 +4,7 @@ Start it with `genesis-lab hub` (or `make up`); edit hub_config/site.yaml, not t
 """
 
 from genesis_lab.hub.config import hub_plan
+from genesis_lab.hub.passwords import account_audit_path
 from genesis_lab.training.hooks import pre_spawn_hook
 
 plan = hub_plan()
@@ -38,12 +39,14 @@ c.GenesisAuthenticator.check_common_password = True
 c.GenesisAuthenticator.clearance_groups = plan.clearance_groups
 c.GenesisAuthenticator.vetted_group = plan.vetted_group
 c.GenesisAuthenticator.first_admin_hash_file = plan.first_admin_hash_file
+c.GenesisAuthenticator.account_audit_log = str(account_audit_path(plan))  # one-time passwords
 c.SystemUseNotice.login_banner = plan.site.login_banner  # AC-8 notice, acknowledged (any login)
 # a centre's login instead (hub.authenticator: oauth; oauthenticator, in the hub extra)
 c.OAuthenticator.client_id = plan.site.oauth.client_id
 c.OAuthenticator.client_secret = plan.oauth_client_secret
 c.OAuthenticator.oauth_callback_url = plan.site.oauth.callback_url
 c.CILogonOAuthenticator.allowed_idps = plan.site.oauth.allowed_idps
+c.GenericOAuthenticator.update(plan.site.oauth.generic_config())
 c.OAuthenticator.allow_all = False  # a provider's sign-in is not vetting: only users the
 c.OAuthenticator.allow_existing_users = True  # admin added (or approved before) get in
 c.JupyterHub.load_groups = plan.load_groups

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from genesis_lab.errors import SettingsError
 from genesis_lab.hub.notice import DEFAULT_NOTICE
@@ -43,6 +43,47 @@ class OAuthSection(BaseModel):
     client_secret_file: Path | None = Field(None, description="File holding the client secret.")
     callback_url: str = ""
     allowed_idps: dict[str, dict] = Field(default_factory=dict)
+    # the generic provider's endpoints (CILogon's are known)
+    authorize_url: str = Field("", description="generic: the provider's authorization endpoint.")
+    token_url: str = Field("", description="generic: the provider's token endpoint.")
+    userdata_url: str = Field("", description="generic: the provider's userinfo endpoint.")
+    username_claim: str = Field(
+        "preferred_username", min_length=1, description="generic: the userinfo field to use."
+    )
+    scope: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"],
+        description="generic: the scopes asked for.",
+    )
+    login_service: str = Field(
+        "your institution", min_length=1, description="generic: the name on the sign-in button."
+    )
+
+    @model_validator(mode="after")
+    def _generic_needs_endpoints(self) -> OAuthSection:
+        if self.provider == "generic":
+            missing = [f for f in _GENERIC_ENDPOINTS if not getattr(self, f).startswith("http")]
+            if missing:
+                raise ValueError(
+                    f"provider 'generic' needs the provider's endpoints: set "
+                    f"{', '.join(f'oauth.{f}' for f in missing)} to http(s) URLs "
+                    "(see the provider's .well-known/openid-configuration)"
+                )
+        return self
+
+    def generic_config(self) -> dict[str, object]:
+        """``GenericOAuthenticator`` traits for a generic provider (none for CILogon).
+
+        >>> OAuthSection(provider="generic", authorize_url="https://idp/a", token_url="https://idp/t",
+        ...              userdata_url="https://idp/u").generic_config()["username_claim"]
+        'preferred_username'
+        """
+        if self.provider != "generic":
+            return {}
+        fields = [*_GENERIC_ENDPOINTS, "username_claim", "scope", "login_service"]
+        return {f: getattr(self, f) for f in fields}
+
+
+_GENERIC_ENDPOINTS = ("authorize_url", "token_url", "userdata_url")
 
 
 class HubSite(BaseModel):

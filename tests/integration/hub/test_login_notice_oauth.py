@@ -111,12 +111,11 @@ def oauth(tmp_path_factory) -> Iterator[tuple[RunningHub, StandInIdP]]:
     secret.write_text(secrets.token_urlsafe(24) + "\n")
     idp = StandInIdP(secret.read_text().strip())
     base = hub_base("oauth-hub")
-    oauth_site = {"provider": "generic", "client_id": CLIENT_ID, "client_secret_file": str(secret)}
-    hub = start_hub(base, extra_hub={"authenticator": "oauth", "oauth": oauth_site},
-                    jupyterhub_args=[f"--GenericOAuthenticator.authorize_url={idp.url}/authorize",
-                                     f"--GenericOAuthenticator.token_url={idp.url}/token",
-                                     f"--GenericOAuthenticator.userdata_url={idp.url}/userinfo",
-                                     f"--GenericOAuthenticator.login_service={PROVIDER}"])  # fmt: skip
+    oauth_site = {"provider": "generic", "client_id": CLIENT_ID, "client_secret_file": str(secret),
+                  "authorize_url": f"{idp.url}/authorize", "token_url": f"{idp.url}/token",
+                  "userdata_url": f"{idp.url}/userinfo", "username_claim": "username",
+                  "scope": ["openid"], "login_service": PROVIDER}  # fmt: skip
+    hub = start_hub(base, extra_hub={"authenticator": "oauth", "oauth": oauth_site})
     try:
         admin = sign_in(hub, idp, hub.admin_user)
         assert "jupyterhub-hub-login" in admin.cookies, admin.login_response.text[-1500:]

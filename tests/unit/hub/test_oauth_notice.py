@@ -33,8 +33,8 @@ def hub_config(tmp_path, monkeypatch, hub: dict):
 def test_the_oauth_authenticator_shows_the_sites_notice_first(
     tmp_path, monkeypatch, provider, login_base
 ):
-    config = hub_config(tmp_path, monkeypatch, {"authenticator": "oauth",
-                                                "oauth": {"provider": provider}})  # fmt: skip
+    oauth = {"provider": provider, **(GENERIC if provider == "generic" else {})}
+    config = hub_config(tmp_path, monkeypatch, {"authenticator": "oauth", "oauth": oauth})
     (point,) = entry_points(group="jupyterhub.authenticators",
                             name=config.JupyterHub.authenticator_class)  # fmt: skip
     auth = point.load()(config=config)
@@ -45,6 +45,32 @@ def test_the_oauth_authenticator_shows_the_sites_notice_first(
     assert issubclass(handlers["/oauth_login"], login_base)  # the provider's own redirect
     assert issubclass(handlers["/oauth_callback"], NoticeGate)
     assert issubclass(handlers["/oauth_callback"], OAuthCallbackHandler)
+
+
+GENERIC = {"authorize_url": "https://idp.example.org/authorize",
+           "token_url": "https://idp.example.org/token",
+           "userdata_url": "https://idp.example.org/userinfo"}  # fmt: skip
+
+
+def test_a_generic_provider_is_configured_from_the_site_file(tmp_path, monkeypatch):
+    site = {**GENERIC, "provider": "generic", "username_claim": "email", "scope": ["openid"],
+            "login_service": "Example Lab"}  # fmt: skip
+    config = hub_config(tmp_path, monkeypatch, {"authenticator": "oauth", "oauth": site})
+    (point,) = entry_points(group="jupyterhub.authenticators",
+                            name=config.JupyterHub.authenticator_class)  # fmt: skip
+    auth = point.load()(config=config)
+    got = {k: getattr(auth, k) for k in site if k != "provider"}
+    assert got == {k: v for k, v in site.items() if k != "provider"}
+
+
+def test_a_generic_provider_without_its_endpoints_is_refused_naming_them(tmp_path, monkeypatch):
+    from genesis_lab.errors import SettingsError
+
+    oauth = {"provider": "generic", "authorize_url": GENERIC["authorize_url"]}
+    with pytest.raises(SettingsError) as err:
+        hub_config(tmp_path, monkeypatch, {"authenticator": "oauth", "oauth": oauth})
+    assert "oauth.token_url, oauth.userdata_url" in str(err.value)
+    assert "oauth.authorize_url" not in str(err.value)
 
 
 def test_the_native_authenticator_takes_the_same_setting(tmp_path, monkeypatch):
