@@ -26,6 +26,6 @@ def _reset(args: argparse.Namespace) -> int:
     use_default_site_file()
     name, password = reset_password(hub_plan(), args.user)
     print(f"user: {name}\none-time password: {password}")
-    print("(shown once, only its bcrypt hash is stored: log in, then change it at "
-          "/hub/change-password)")  # fmt: skip
+    print("(shown once, only its bcrypt hash is stored; after signing in with it, the hub asks "
+          "for a password of your own at /hub/change-password before anything else)")  # fmt: skip
     return 0

@@ -5,6 +5,9 @@ Sign-in and sign-up show the system-use notice (:mod:`genesis_lab.hub.notice`) a
 acknowledgement (:mod:`genesis_lab.hub.notice_gate`, shared with the OAuth login). Works on
 JupyterHub 5.5 and 6.x: the login handler here replaces nativeauthenticator 1.3's, whose
 ``self.statsd`` timer JupyterHub 6 removed (6 times logins in its own Prometheus metrics).
+A password the platform issued is one-time (:mod:`genesis_lab.hub.passwords`): its holder goes
+from every hub page to the change form until they choose their own
+(:mod:`genesis_lab.hub.password_pages`).
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from jupyterhub import orm
 from jupyterhub.handlers.login import LoginHandler as HubLoginHandler
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.handlers import (
+    ChangePasswordAdminHandler,
+    ChangePasswordHandler,
     EmailAuthorizationHandler,
     LoginHandler,
     SignUpHandler,
@@ -25,9 +31,25 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from traitlets import Dict, Unicode
 
+from genesis_lab.errors import AuditError
 from genesis_lab.hub.metrics import SPAWN_REFUSALS
 from genesis_lab.hub.notice import ACK_FIELD, NOT_ACKNOWLEDGED
 from genesis_lab.hub.notice_gate import NoticeGate, SystemUseNotice
+from genesis_lab.hub.password_pages import (
+    ChangePassword,
+    ChangePasswordAdmin,
+    change_url,
+    gated,
+    hub_page_routes,
+)
+from genesis_lab.hub.passwords import (
+    ISSUED_AT_UP,
+    audit_account,
+    clear_one_time,
+    ensure_tables,
+    holds_one_time,
+    mark_one_time,
+)
 from genesis_lab.hub.spawner import AllocationRefused
 
 __all__ = ["GenesisAuthenticator", "clearances_of"]
@@ -54,6 +76,10 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
     * An admin grants a clearance by adding the user to its hub group (``clearance_groups``).
     * The first admin's password arrives as a bcrypt hash in ``first_admin_hash_file``, which is
       read once and deleted; no password is ever stored or logged in clear.
+    * That password, and those of ``genesis-lab admin reset-password``, are one-time: after
+      signing in with one, every hub page leads to ``/hub/change-password`` until the user sets
+      their own (API tokens are not affected). Issues, such sign-ins and changes are audited in
+      ``account_audit_log``.
     * ``login_banner`` is shown above the sign-in and sign-up forms; a login or sign-up posted
       without its acknowledgement is refused, and each acknowledged login is audited by the
       ``notice_service``.
@@ -70,6 +96,12 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
         "the user table at start-up and then deleted.",
     ).tag(config=True)
 
+    account_audit_log = Unicode(
+        "",
+        help="Hash-chained audit log of account events (passwords issued, sign-ins with a "
+        "one-time password, password changes); empty: the hub's log only.",
+    ).tag(config=True)
+
     vetted_group = Unicode(
         "vetted",
         help="Hub group whose members are the approved users (kept in step with approval); "
@@ -78,6 +110,7 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        ensure_tables(self.db.get_bind())
         self.import_first_admin()
         for info in UserInfo.all_users(self.db):
             if info.is_authorized:
@@ -89,8 +122,50 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
             SignUpHandler: _SignUp,
             ToggleAuthorizationHandler: _ToggleAuthorization,
             EmailAuthorizationHandler: _EmailAuthorization,
+            ChangePasswordHandler: ChangePassword,
+            ChangePasswordAdminHandler: ChangePasswordAdmin,
         }
-        return [(path, replaced.get(h, h)) for path, h in super().get_handlers(app)]
+        ungated = {_Login, _SignUp, ChangePassword}
+        native = [(path, replaced.get(h, h)) for path, h in super().get_handlers(app)]
+        return [(p, h if h in ungated else gated(h)) for p, h in native] + hub_page_routes()
+
+    def get_user(self, username: str) -> UserInfo | None:
+        """The user's record, read again from the database (``reset-password`` changes it from
+        another process; the hub's session keeps objects it loaded)."""
+        name = self.normalize_username(username)
+        return self.db.query(UserInfo).populate_existing().filter(UserInfo.username == name).first()
+
+    def stored_hash(self, username: str) -> bytes | None:
+        """The bcrypt hash stored for ``username`` now, or None."""
+        table = UserInfo.__table__
+        name = self.normalize_username(username)
+        row = self.db.execute(sa.select(table.c.password).where(table.c.username == name)).first()
+        return None if row is None else bytes(row[0])
+
+    def holds_one_time_password(self, username: str) -> bool:
+        """Whether ``username`` still has the password the platform issued them."""
+        return holds_one_time(self.db, self.normalize_username(username))
+
+    def clear_one_time_password(self, username: str) -> None:
+        """End ``username``'s one-time mark (they chose their own password)."""
+        clear_one_time(self.db, self.normalize_username(username))
+        self.db.commit()
+
+    def audit_account(self, event: str, identity: str, handler: Any = None, **fields: Any) -> None:
+        """Record an account event in ``account_audit_log`` (``where``/``source`` from the
+        request); a failure to write it is logged and does not undo the event."""
+        self.log.info("%s: %s %s", event, identity, fields.get("outcome", "success"))
+        if not self.account_audit_log:
+            return
+        request = handler.request if handler is not None else None
+        where = request.path if request is not None else "hub"
+        source = (request.remote_ip or "") if request is not None else "local"
+        try:
+            audit_account(self.account_audit_log, event, identity, where=where, source=source,
+                          **fields)  # fmt: skip
+        except (OSError, AuditError) as exc:
+            self.log.error("The account audit log %s did not record %s of %s: %s",
+                           self.account_audit_log, event, identity, exc)  # fmt: skip
 
     def add_user(self, user: Any) -> None:
         """A user's first login: an approved one joins the vetted group."""
@@ -132,8 +207,10 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
         username, _, hashed = path.read_text().strip().partition(":")
         if username and hashed and self.get_user(username) is None:
             self.db.add(UserInfo(username=username, password=hashed.encode(), is_authorized=True))
+            mark_one_time(self.db, username, hashed, ISSUED_AT_UP)
             self.db.commit()
             self.log.info("First admin %r created from the launcher's password hash", username)
+            self.audit_account("account.password-issued", username, by=ISSUED_AT_UP)
         path.unlink()
 
     def is_approved(self, username: str) -> bool:
@@ -180,6 +257,12 @@ class _Login(NoticeGate, LoginHandler):
         if user:
             self._jupyterhub_user = user
             await self.record_notice(user)
+            if self.authenticator.holds_one_time_password(user.name):
+                self.authenticator.audit_account(
+                    "account.one-time-login", user.name, self,
+                    reason="signed in with a one-time password; sent to change it")  # fmt: skip
+                self.redirect(change_url(self, self.get_next_url(user)))
+                return
             self.redirect(self.get_next_url(user))
             return
         error = "Invalid username or password."

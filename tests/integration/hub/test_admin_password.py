@@ -1,32 +1,117 @@
 """``genesis-lab admin reset-password``: the first admin gets a new one-time password while the
-hub runs; the old one stops working."""
+hub runs; the old one stops working. Signed in with it, every hub page leads to the change form
+until the admin chooses their own (API tokens keep working); each step is in the account log."""
 
 from __future__ import annotations
 
-import re
+import contextlib
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from genesis_lab.access.audit import query, verify
+from genesis_lab.hub.passwords import ONE_TIME_MESSAGE
 
 CLI = str(Path(sys.executable).parent / "genesis-lab")
+GATED = ["/hub/home", "/hub/spawn", "/hub/token", "/hub/admin", "/hub/authorize",
+         "/hub/user-redirect/lab", "/hub/api/oauth2/authorize?client_id=x"]  # fmt: skip
+
+
+def reset(hub, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, "admin", "reset-password", *args], env=hub.env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+
+
+def account_log(hub) -> Path:
+    return hub.base / "home" / "state" / "hub" / "account-audit.jsonl"
 
 
 def test_reset_password_gives_the_first_admin_a_new_one_time_password(hub):
+    token = hub.ensure_admin_token()  # made before the reset, with the admin's own password
     old = hub.admin_password
-    done = subprocess.run([CLI, "admin", "reset-password"], env=hub.env, capture_output=True,
-                          text=True, timeout=60, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    new = re.search(r"one-time password: (\S+)", done.stdout).group(1)
+    since = dt.datetime.now(dt.UTC)
+    new = hub.issue_one_time_password()
+    try:
+        hub.admin_password = check_the_one_time_password(hub, token, old, new, since)
+    except BaseException:
+        # leave the admin a password of their own for the tests after this one
+        with contextlib.suppress(AssertionError, requests.RequestException):
+            hub.admin_password = hub.choose_password(hub.login("admin", new), new)
+        raise
+
+
+def check_the_one_time_password(hub, token: str, old: str, new: str, since: dt.datetime) -> str:
+    """Everything a one-time password does; returns the password the admin chose."""
     assert new != old and len(new) >= 16
-    assert "jupyterhub-hub-login" in hub.login("admin", new).cookies
+    signed_in = hub.login("admin", new)
+    assert "jupyterhub-hub-login" in signed_in.cookies
     assert "jupyterhub-hub-login" not in hub.login("admin", old).cookies
-    hub.admin_password = new
     db = (hub.base / "home" / "state" / "hub" / "jupyterhub.sqlite").read_bytes()
     assert new.encode() not in db  # only the hash is stored
 
+    # the sign-in lands on the change form, which says why; so does every other hub page
+    landed = signed_in.login_response
+    assert urlsplit(landed.url).path == "/hub/change-password", landed.url
+    assert parse_qs(urlsplit(landed.url).query)["next"] == ["/hub/home"]
+    assert ONE_TIME_MESSAGE in landed.text
+    for page in GATED:
+        r = signed_in.get(f"{hub.url}{page}", allow_redirects=False, timeout=30)
+        where = urlsplit(r.headers.get("Location", ""))
+        assert (r.status_code, where.path) == (302, "/hub/change-password"), (page, r.status_code)
+        assert parse_qs(where.query)["next"] == [page]
+    # the API with a token is not affected
+    assert hub.api("GET", "/users/admin", token).json()["name"] == "admin"
+
+    # a wrong current password changes nothing
+    page = signed_in.get(f"{hub.url}/hub/change-password", timeout=30)
+    refused = signed_in.post(f"{hub.url}/hub/change-password", timeout=30, data={
+        "old_password": "not-it", "new_password": "x" * 12, "new_password_confirmation": "x" * 12,
+        "_xsrf": hub._xsrf(signed_in, page.text)})  # fmt: skip
+    assert refused.status_code == 400 and "current password was incorrect" in refused.text
+    home = f"{hub.url}/hub/home"
+    assert signed_in.get(home, allow_redirects=False, timeout=30).status_code == 302
+
+    chosen = hub.choose_password(signed_in, new)
+    assert signed_in.get(home, allow_redirects=False, timeout=30).status_code == 200
+    assert "jupyterhub-hub-login" not in hub.login("admin", new).cookies  # one-time: gone
+    again = hub.login("admin", chosen).login_response
+    assert [urlsplit(r.url).path for r in [*again.history, again]] == ["/hub/login", "/hub/home"]
+
+    events = [(r["event_type"], r["outcome"], r.get("one_time"))
+              for r in query(account_log(hub), user="admin", since=since)]  # fmt: skip
+    assert events == [
+        ("account.password-issued", "success", None),
+        ("account.one-time-login", "success", None),
+        ("account.password-changed", "denied", True),
+        ("account.password-changed", "success", True),
+    ]
+    assert verify(account_log(hub)).ok
+    assert new not in account_log(hub).read_text() and chosen not in account_log(hub).read_text()
+    return chosen
+
+
+def test_an_admin_sets_another_users_password_with_the_same_form(hub):
+    name = hub.new_user()
+    admin = hub.admin_browser()
+    form = admin.get(f"{hub.url}/hub/change-password/{name}", timeout=30)
+    assert form.status_code == 200 and 'id="genesis-password-toggle"' in form.text
+    assert 'name="old_password"' not in form.text  # the admin does not know it
+    new = f"set-by-admin-{name}"
+    done = admin.post(f"{hub.url}/hub/change-password/{name}", timeout=30, data={
+        "new_password": new, "new_password_confirmation": new,
+        "_xsrf": hub._xsrf(admin, form.text)})  # fmt: skip
+    assert f"The password for {name} has been changed" in done.text
+    landed = hub.login(name, new).login_response
+    assert urlsplit(landed.url).path == "/hub/home"  # not issued by the platform: no detour
+    record = query(account_log(hub), user=name, event_type="account.password-changed")[-1]
+    assert (record["outcome"], record["by"]) == ("success", "admin")
+
 
 def test_reset_password_refuses_a_user_who_is_no_admin(hub):
-    done = subprocess.run([CLI, "admin", "reset-password", "mallory"], env=hub.env,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    done = reset(hub, "mallory")
     assert done.returncode == 1
     assert "user='mallory' is not in hub.admin_users (admin)" in done.stderr

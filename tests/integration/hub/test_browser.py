@@ -1,14 +1,20 @@
 """A real browser through the hub: log in, pick an allocation, JupyterLab, run a cell; and every
-hub page with the programme's name, laid out without overflow, with a screenshot of each."""
+hub page with the programme's name, laid out without overflow, with a screenshot of each; a
+one-time password's change form first, its Show/Hide control drawn and keyboard-usable."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from fixtures.browser import screenshot
 from fixtures.hub import PASSWORD
+
+from genesis_lab.hub.passwords import ONE_TIME_MESSAGE
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -316,3 +322,85 @@ def test_every_hub_page_is_branded_and_laid_out(hub, page, monkeypatch):
         assert looks[0] not in ("rgba(0, 0, 0, 0)", "transparent") and looks[1] != "none", looks
     finally:
         admin.close()
+
+
+# Characters of ``text`` drawn as the font's missing-glyph box ("tofu"): as wide, in the
+# element's own font, as a code point no font has.
+TOFU = """(el) => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = getComputedStyle(el).font;
+  const missing = ctx.measureText(String.fromCodePoint(0x10FFFD)).width;
+  return Array.from(el.textContent.trim()).filter((ch) => ctx.measureText(ch).width === missing);
+}"""
+
+
+def test_a_one_time_password_leads_to_the_change_form_first(hub, page):
+    """Found walking make up: after signing in with the password ``reset-password`` (or ``up``)
+    printed, the admin went straight on and the password kept working; the form's show-password
+    eye was an emoji, an empty box without an emoji font."""
+    hub.ensure_admin_token()  # the admin has a password of their own before the reset
+    one_time = hub.issue_one_time_password()
+    chosen = f"chosen-{time.time_ns()}"
+    page.set_default_timeout(60_000)
+    try:
+        login(page, hub.url, hub.admin_user, one_time)
+        assert urlsplit(page.url).path == "/hub/change-password", page.url
+        assert page.locator("#genesis-one-time").inner_text().strip() == ONE_TIME_MESSAGE
+        page.goto(f"{hub.url}/hub/home")  # any other page leads back here
+        assert urlsplit(page.url).path == "/hub/change-password", page.url
+        assert parse_qs(urlsplit(page.url).query)["next"] == ["/hub/home"]
+        check_layout(page, "change-password-one-time", (WIDE, NARROW))
+
+        toggle = page.get_by_role("button", name="Show passwords")
+        box = toggle.bounding_box()
+        assert box and box["width"] >= 24 and box["height"] >= 16, box
+        assert re.fullmatch(r"[A-Za-z]+", toggle.inner_text().strip()), toggle.inner_text()
+        assert toggle.evaluate(TOFU) == []
+        page.fill("#old_password_input", one_time)
+        page.fill("#new_password_input", chosen)
+        page.fill("#new_password_confirmation_input", chosen)
+        fields = "#old_password_input, #new_password_input, #new_password_confirmation_input"
+        page.focus("#new_password_input")
+        page.keyboard.press("Tab")  # the toggle is next in the keyboard order
+        assert page.evaluate("document.activeElement.id") == "genesis-password-toggle"
+        page.keyboard.press("Enter")
+        hide = page.get_by_role("button", name="Hide passwords")
+        assert hide.get_attribute("aria-pressed") == "true" and hide.inner_text() == "Hide"
+        assert page.eval_on_selector_all(fields, "fs => fs.map(f => f.type)") == ["text"] * 3
+        assert hide.evaluate(TOFU) == []
+        screenshot(page, "hub-change-password-shown")
+        page.keyboard.press("Space")
+        assert page.eval_on_selector_all(fields, "fs => fs.map(f => f.type)") == ["password"] * 3
+
+        page.click("#signup_submit")
+        page.wait_for_load_state()
+        result = page.locator("#genesis-password-result").inner_text()
+        assert "Your password has been changed" in result, result
+        assert page.locator("#genesis-one-time").count() == 0
+        screenshot(page, "hub-change-password-done")
+        page.click("#genesis-continue")
+        page.wait_for_url("**/hub/home")
+        hub.admin_password = chosen
+    except BaseException:
+        with contextlib.suppress(AssertionError, requests.RequestException):
+            hub.admin_password = hub.choose_password(hub.login(hub.admin_user, one_time), one_time)
+        raise
+
+    fresh = page.context.browser.new_context(viewport=WIDE)
+    try:
+        again = fresh.new_page()
+        again.set_default_timeout(60_000)
+        again.goto(f"{hub.url}/hub/login")
+        again.fill("input#username_input", hub.admin_user)
+        again.fill("input#password_input", one_time)  # issued once: gone
+        for box in again.locator("form input[type=checkbox][required]").all():
+            box.check()
+        again.click("#login_submit")
+        again.wait_for_load_state()
+        assert urlsplit(again.url).path == "/hub/login"
+        assert "Invalid username or password" in again.locator(".login_error").inner_text()
+        login(again, hub.url, hub.admin_user, chosen)
+        again.goto(f"{hub.url}/hub/home")
+        assert urlsplit(again.url).path == "/hub/home", again.url  # no change form any more
+    finally:
+        fresh.close()
