@@ -39,9 +39,9 @@ __all__ = [
 
 #: The ``schedulers.yaml`` key of the command listing running jobs of accounts (null: none).
 QUEUE_KEY = "running_jobs_of_accounts"
-#: A queue answer is reused this long: every usage report and spawn form reads it, and a
-#: centre's controller should not be asked once per page view.
-CACHE_SECONDS = 10.0
+#: A queue answer is reused this long: reports asked for at once (a page's several reads, the
+#: service's threads) share one; longer would hide a job that has just started.
+CACHE_SECONDS = 2.0
 #: A failure is kept longer: the hub's form waits for the command, up to TIMEOUT_SECONDS.
 FAILURE_CACHE_SECONDS = 60.0
 TIMEOUT_SECONDS = 5.0

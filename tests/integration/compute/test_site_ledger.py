@@ -175,6 +175,8 @@ def test_two_users_are_charged_in_one_site_ledger_and_a_spent_budget_refuses(slu
     slurm_ch = {workers[ann][0]: slurm_core_hours(slurm, workers[ann][0])}
     assert slurm.squeue(states="RUNNING") and workers[bob][0] in {
         j["id"] for j in slurm.squeue(states="RUNNING")}  # fmt: skip
+    [live] = alloc_usage(hub, hub.user_token(bob))["allocations"]  # his jobs run, uncharged
+    assert live["running_core_hours"] >= live["mine_running_core_hours"] > 0, live
     hub.stop_server(bob)
     for job in (sessions[bob], workers[bob][0]):
         slurm_ch[job] = slurm_core_hours(slurm, job)
