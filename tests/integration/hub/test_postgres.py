@@ -81,4 +81,5 @@ def test_reset_password_writes_to_postgres(pg_hub):
     new = re.search(r"one-time password: (\S+)", done.stdout).group(1)
     signed_in = hub.login("admin", new)
     assert "jupyterhub-hub-login" in signed_in.cookies
-    hub.admin_password = hub.choose_password(signed_in, new)  # the mark is in PostgreSQL too
+    assert signed_in.login_response.url.split("?")[0].endswith("/hub/change-password")  # one-time
+    hub.admin_password = hub.choose_password(signed_in, new)
