@@ -142,7 +142,7 @@ class ChangePassword(ChangePasswordHandler):
             return
         auth.clear_one_time_password(name)
         home = f"{self.hub.base_url}home"
-        self.finish(await self._page("Your password has been changed.", "alert-success",
+        self.finish(await self._page("Your password has been changed successfully.", "alert-success",
                                      self.get_next_url(self.current_user, default=home)))  # fmt: skip
 
 
