@@ -154,7 +154,11 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
 
     async def poll(self) -> int | None:
         await self.cancel_orphans()
-        return await super().poll()
+        job_id = self.job_id
+        status = await super().poll()
+        if status is not None and job_id:  # ended without stop() (walltime, scancel, node failure)
+            await self.cancel_session_workers(job_id)
+        return status
 
     async def start(self) -> Any:
         await self.cancel_orphans()
@@ -257,6 +261,9 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             )
             if code == 0:
                 break
+            if await self.query_job_status() == JobStatus.NOTFOUND:  # it had ended already
+                await self.cancel_session_workers(job_id)
+                return
             self.log.warning("scancel %s failed (try %d): %s", job_id, attempt + 1, err.strip())
             await asyncio.sleep(min(2**attempt, 5))
         else:

@@ -60,17 +60,22 @@ print("WORKER", out.stdout.strip(), name, out.stderr.strip())
 """
 
 
+def submit_a_worker_job(hub, name: str, session: str) -> str:
+    """From inside ``name``'s session, a batch job named for it (as a cluster's); its name."""
+    out = hub.run_code(name, SUBMIT_A_WORKER_JOB)
+    line = next((ln for ln in out.splitlines() if ln.startswith("WORKER ")), "")
+    job, job_name = [*line.split()[1:3], "", ""][:2]
+    assert job.isdigit() and job_name.endswith(f"-s{session}"), out
+    return job_name
+
+
 def test_a_stopped_sessions_worker_jobs_are_cancelled_by_the_hub(slurm_hub, slurm):
     # a job named for the session, with no cluster and no watchdog in the session to cancel it:
     # only the hub's sweep after the session ends can
     name = slurm_hub.new_user(unix_user("glhub-wrk"))
     spawn_ready(slurm_hub, name)
-    session = session_jobs(slurm, name)[0]["id"]
-    out = slurm_hub.run_code(name, SUBMIT_A_WORKER_JOB)
-    line = next(ln for ln in out.splitlines() if ln.startswith("WORKER "))
-    job, job_name = line.split()[1:3]
-    assert job.isdigit() and job_name.endswith(f"-s{session}"), out
-    assert [j["id"] for j in slurm.squeue(name=job_name)] == [job]
+    job_name = submit_a_worker_job(slurm_hub, name, session_jobs(slurm, name)[0]["id"])
+    assert slurm.squeue(name=job_name)
     slurm_hub.stop_server(name)
     assert slurm.wait_no_jobs(name=job_name, timeout=30) == []
     assert session_jobs(slurm, name) == []
@@ -96,6 +101,8 @@ def test_job_cancelled_outside_the_hub_marks_the_session_stopped(slurm_hub, slur
     assert slurm_hub.spawn(name, {"allocation": "physics-slurm"}).status_code in (201, 202)
     slurm_hub.wait_ready(name, timeout=120)
     job = session_jobs(slurm, name)[0]
+    worker_name = submit_a_worker_job(slurm_hub, name, job["id"])
+    assert slurm.squeue(name=worker_name)
     slurm.run("scancel", job["id"])
     admin = slurm_hub.ensure_admin_token()
     deadline = time.monotonic() + 60
@@ -105,6 +112,8 @@ def test_job_cancelled_outside_the_hub_marks_the_session_stopped(slurm_hub, slur
         time.sleep(1)
     assert "" not in slurm_hub.api("GET", f"/users/{name}", admin).json()["servers"]
     assert session_jobs(slurm, name) == []
+    # the session's worker job goes too (the hub's sweep once the session job is gone)
+    assert slurm.wait_no_jobs(name=worker_name, timeout=45) == []
 
 
 def test_a_user_without_a_home_directory_is_refused_before_submission(slurm_hub, slurm):
