@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["COMMENT_PREFIX", "is_system_account", "people_uids"]
+__all__ = ["COMMENT_PREFIX", "hub_user", "is_system_account", "people_uids"]
 
 COMMENT_PREFIX = "genesis-lab user "
 """The GECOS comment of a hub user's own Unix account (``jupyter-<name>``) starts with this, then
@@ -43,3 +43,20 @@ def is_system_account(uid: int) -> bool:
     (True, True, False)
     """
     return uid not in people_uids()
+
+
+def hub_user(unix_name: str) -> str:
+    """The hub user a Unix account runs jobs for: the name in the comment of an account the hub
+    created (``jupyter-<name>``), else the Unix name itself (SLURM sessions run as the hub
+    user's own name).
+
+    >>> hub_user("no-such-account-here")
+    'no-such-account-here'
+    """
+    import pwd
+
+    try:
+        comment = pwd.getpwnam(unix_name).pw_gecos
+    except KeyError:
+        return unix_name
+    return comment[len(COMMENT_PREFIX) :] if comment.startswith(COMMENT_PREFIX) else unix_name

@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from genesis_lab.compute.allocations import Allocation
 
 __all__ = [
     "allocation_comment",
+    "allocation_for",
     "allocation_of",
     "session_job_id",
     "session_of",
@@ -95,3 +100,36 @@ def allocation_of(job_name: str, comment: str = "") -> str | None:
         if part.startswith(_COMMENT_KEY) and len(part) > len(_COMMENT_KEY):
             return part[len(_COMMENT_KEY) :]
     return None
+
+
+class AccountedJob(Protocol):
+    """What the batch system says of a job that decides the allocation it charges."""
+
+    account: str
+    partition: str
+    name: str
+    comment: str
+
+
+def allocation_for(
+    job: AccountedJob, user: str, allocations: Iterable[Allocation]
+) -> Allocation | None:
+    """The allocation of the job's account that ``user`` may charge: the one the job's name or
+    comment names first, then one on the job's partition, then one naming the user outright
+    before one open to everyone, then site order (``None``: none of the site's).
+
+    >>> from types import SimpleNamespace as Job
+    >>> from genesis_lab.compute.allocations import Allocation
+    >>> site = [Allocation(id="open", scheduler="slurm", account="p1"),
+    ...         Allocation(id="mine", scheduler="slurm", account="p1", members=["ann"])]
+    >>> named = Job(account="p1", partition="debug", name="gl-open-0a1b2c3d", comment="")
+    >>> other = Job(account="p1", partition="debug", name="x", comment="")
+    >>> [getattr(allocation_for(j, u, site), "id", None)
+    ...  for j, u in ((named, "ann"), (other, "ann"), (other, "bob"))]
+    ['open', 'mine', 'open']
+    """
+    fits = [a for a in allocations if a.account == job.account and a.is_member(user)]
+    named = allocation_of(job.name, job.comment)
+    fits.sort(key=lambda a: (a.id != named, a.queue not in (None, job.partition),
+                             user not in a.members))  # fmt: skip
+    return fits[0] if fits else None

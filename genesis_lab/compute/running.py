@@ -8,7 +8,6 @@ charge them, for the usage report. Only shown, never used to refuse work.
 from __future__ import annotations
 
 import datetime as dt
-import pwd
 import shutil
 import threading
 import time
@@ -16,9 +15,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from genesis_lab.access.unix import COMMENT_PREFIX
+from genesis_lab.access.unix import hub_user
 from genesis_lab.compute.commands import run_command
-from genesis_lab.compute.jobnames import allocation_of
+from genesis_lab.compute.jobnames import allocation_for
 from genesis_lab.errors import GenesisError, SchedulerError
 
 if TYPE_CHECKING:
@@ -29,8 +28,6 @@ __all__ = [
     "QueuedJob",
     "RunningCharge",
     "RunningUsage",
-    "allocation_for",
-    "hub_user",
     "parse_queue",
     "queue_command",
     "queued_jobs",
@@ -144,40 +141,6 @@ def queued_jobs(command: list[str], accounts: Iterable[str]) -> list[QueuedJob]:
     return jobs
 
 
-def hub_user(unix_name: str) -> str:
-    """The hub user a Unix account runs jobs for: the name in the comment of an account the hub
-    created (``jupyter-<name>``), else the Unix name itself.
-
-    >>> hub_user("no-such-account-here")
-    'no-such-account-here'
-    """
-    try:
-        comment = pwd.getpwnam(unix_name).pw_gecos
-    except KeyError:
-        return unix_name
-    return comment[len(COMMENT_PREFIX) :] if comment.startswith(COMMENT_PREFIX) else unix_name
-
-
-def allocation_for(job: QueuedJob, user: str, allocations: Iterable[Allocation]) -> str | None:
-    """The id of the allocation of the job's account that ``user`` may charge, chosen as the
-    accounting sync chooses: the one the job's name or comment names, then one on the job's
-    partition, then one naming the user before one open to everyone, then site order.
-
-    >>> from genesis_lab.compute.allocations import Allocation
-    >>> site = [Allocation(id="open", scheduler="slurm", account="p1"),
-    ...         Allocation(id="mine", scheduler="slurm", account="p1", members=["ann"])]
-    >>> job = QueuedJob("7", 1, 0.0, "ann", "p1", "debug", "gl-open-0a1b2c3d")
-    >>> allocation_for(job, "ann", site), allocation_for(QueuedJob("8", 1, 0.0, "ann", "p1",
-    ...     "debug", "x"), "ann", site), allocation_for(job, "bob", site[1:])
-    ('open', 'mine', None)
-    """
-    fits = [a for a in allocations if a.account == job.account and a.is_member(user)]
-    named = allocation_of(job.name, job.comment)
-    fits.sort(key=lambda a: (a.id != named, a.queue not in (None, job.partition),
-                             user not in a.members))  # fmt: skip
-    return fits[0].id if fits else None
-
-
 @dataclass(frozen=True)
 class RunningCharge:
     """What one running job has accrued, attributed to an allocation and a hub user."""
@@ -257,7 +220,8 @@ def running_usage(
         usage.covered.update(a.id for a in allocs)
         for job in jobs:
             user = hub_user(job.user)
-            alloc = allocation_for(job, user, site)
+            chosen = allocation_for(job, user, site)
+            alloc = chosen.id if chosen else None
             if alloc is None or (alloc, job.job_id) in done:
                 continue
             usage.charges.append(RunningCharge(alloc, user, job.job_id, job.core_hours(as_of)))

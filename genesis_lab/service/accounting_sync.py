@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import pwd
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genesis_lab.access.unix import COMMENT_PREFIX
-from genesis_lab.compute.accounting import EndedJob, ended_jobs, sacct_command
+from genesis_lab.access.unix import hub_user
+from genesis_lab.compute.accounting import ended_jobs, sacct_command
 from genesis_lab.compute.allocations import Allocation, validate_allocations
-from genesis_lab.compute.jobnames import allocation_of
+from genesis_lab.compute.jobnames import allocation_for, allocation_of
 from genesis_lab.compute.ledger import UsageRecord, get_ledger
 from genesis_lab.errors import GenesisError
 from genesis_lab.fileio import atomic_write_text
@@ -28,7 +27,7 @@ from genesis_lab.fileio import atomic_write_text
 if TYPE_CHECKING:
     from genesis_lab.settings import Settings
 
-__all__ = ["hub_user", "job_kind", "run_sync", "sync_interval", "sync_once"]
+__all__ = ["job_kind", "run_sync", "sync_interval", "sync_once"]
 
 DEFAULT_INTERVAL = 60.0
 OVERLAP_S = 60.0  # each pass looks back this far before the cursor; charges are once per job
@@ -59,32 +58,6 @@ def job_kind(name: str) -> str:
     if name.startswith("genesis-"):
         return "pipeline"
     return "job"
-
-
-def hub_user(unix_name: str) -> str:
-    """The hub user a Unix account runs jobs for: the name in the comment of an account the hub
-    created (``jupyter-<name>``), else the Unix name itself (SLURM sessions run as the hub
-    user's own name).
-
-    >>> hub_user("no-such-account-here")
-    'no-such-account-here'
-    """
-    try:
-        comment = pwd.getpwnam(unix_name).pw_gecos
-    except KeyError:
-        return unix_name
-    return comment[len(COMMENT_PREFIX) :] if comment.startswith(COMMENT_PREFIX) else unix_name
-
-
-def _allocation_for(job: EndedJob, user: str, allocs: list[Allocation]) -> Allocation | None:
-    """The allocation of the job's account the user may charge: the one the job's name or comment
-    says first, then one on the job's partition, then one naming the user outright before one
-    open to everyone, then site order."""
-    fits = [a for a in allocs if a.account == job.account and a.is_member(user)]
-    named = allocation_of(job.name, job.comment)
-    fits.sort(key=lambda a: (a.id != named, a.queue not in (None, job.partition),
-                             user not in a.members))  # fmt: skip
-    return fits[0] if fits else None
 
 
 def _read_cursor(path: Path, now: float) -> float:
@@ -134,7 +107,7 @@ def sync_once(settings: Settings, now: float | None = None) -> list[UsageRecord]
             if any(r.source == "sacct" for r in earlier):
                 continue
             user = hub_user(job.user)
-            alloc = _allocation_for(job, user, candidates)
+            alloc = allocation_for(job, user, candidates)
             if alloc is None:
                 continue  # not a job of this site's users
             rec = UsageRecord.from_times(

@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from genesis_lab.access.unix import hub_user
 from genesis_lab.compute.allocations import validate_allocations
 from genesis_lab.compute.ledger import (
     KINDS,
@@ -24,7 +25,6 @@ from genesis_lab.compute.ledger import (
     local_usage_report,
 )
 from genesis_lab.errors import GenesisError
-from genesis_lab.service.accounting_sync import hub_user
 from genesis_lab.service.handlers import GenesisHandler, _json_body
 
 __all__ = ["USAGE_HANDLERS", "UsageHandler"]

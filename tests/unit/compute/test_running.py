@@ -14,6 +14,7 @@ import time
 import pytest
 import yaml
 from fixtures.squeue import Job, install_squeue
+from fixtures.unix_accounts import stub_accounts
 
 from genesis_lab.compute import running
 from genesis_lab.compute.allocations import check_allocation, validate_allocations
@@ -54,21 +55,7 @@ TABLE = [
 @pytest.fixture
 def site(tmp_path, monkeypatch):
     """Settings with :data:`ALLOCATIONS`, the stand-in squeue, bo's account, a charged ledger."""
-    import pwd
-
-    from genesis_lab.access.unix import COMMENT_PREFIX
-
-    real = pwd.getpwnam
-
-    def getpwnam(name: str):
-        if name == "jupyter-bo":
-            return pwd.struct_passwd(("jupyter-bo", "x", 5001, 5001, f"{COMMENT_PREFIX}bo",
-                                      "/home/jupyter-bo", "/bin/bash"))  # fmt: skip
-        if name in ("ada", "carol", "eve"):
-            raise KeyError(name)
-        return real(name)
-
-    monkeypatch.setattr(running.pwd, "getpwnam", getpwnam)
+    stub_accounts(monkeypatch, {"jupyter-bo": "bo"}, absent=("ada", "carol", "eve"))
     calls = install_squeue(tmp_path / "bin", monkeypatch, [j for j, _ in TABLE])
     path = tmp_path / "site.yaml"
     path.write_text(yaml.safe_dump({"allocations": ALLOCATIONS}))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.net import listen
+from fixtures.unix_accounts import stub_accounts
 from tornado import httpclient, web
 
 SCOPE = "access:services!service=genesis"
@@ -95,22 +96,7 @@ def settings_for(tmp_path):
 @pytest.fixture
 def pwd_stub(monkeypatch):
     """Unix accounts as the hub makes them: ``jupyter-bo`` carries hub user ``bo``."""
-    import pwd
-
-    from genesis_lab.access.unix import COMMENT_PREFIX
-    from genesis_lab.service import accounting_sync
-
-    real = pwd.getpwnam
-
-    def getpwnam(name: str):
-        if name == "jupyter-bo":
-            return pwd.struct_passwd(("jupyter-bo", "x", 5001, 5001, f"{COMMENT_PREFIX}bo",
-                                      "/home/jupyter-bo", "/bin/bash"))  # fmt: skip
-        if name in ("ada", "stranger"):
-            raise KeyError(name)
-        return real(name)
-
-    monkeypatch.setattr(accounting_sync.pwd, "getpwnam", getpwnam)
+    stub_accounts(monkeypatch, {"jupyter-bo": "bo"}, absent=("ada", "stranger"))
 
 
 def expected() -> dict[str, tuple[str, str, str, float]]:
