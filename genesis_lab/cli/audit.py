@@ -52,12 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(func=_show)
 
 
-def _witness(args: argparse.Namespace) -> Path:
+def _witness(args: argparse.Namespace) -> Path | None:
+    """The witness of the log checked: the one given, else the site's for the site's log (another
+    log, say the hub's account log, has no witness: its chain alone is checked)."""
+    from genesis_lab.access.audit import default_log_path
     from genesis_lab.settings import get_settings
 
-    folder = args.witness or get_settings().audit_witness_dir
-    assert folder is not None
-    return folder
+    if args.witness:
+        return args.witness
+    if args.log and args.log.resolve() != default_log_path().resolve():
+        return None
+    return get_settings().audit_witness_dir
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -98,8 +103,13 @@ def _reset(args: argparse.Namespace) -> int:
 
     from genesis_lab.access.audit import default_log_path, reset_log
 
+    witness = _witness(args)
+    if witness is None:
+        print(f"--witness is required to reset {args.log}: it is not the site's audit log, "
+              "whose witness the settings name.", file=sys.stderr)  # fmt: skip
+        return 2
     done = reset_log(
-        args.log or default_log_path(), _witness(args), reason=args.reason, who=getpass.getuser()
+        args.log or default_log_path(), witness, reason=args.reason, who=getpass.getuser()
     )
     if args.json:
         print_json(done)

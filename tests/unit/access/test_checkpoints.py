@@ -318,3 +318,24 @@ def test_cli_names_the_first_bad_sequence_number_and_resets(site):
     assert reset.returncode == 0, reset.stderr
     ok = run_cli("verify", *where)
     assert ok.returncode == 0 and "epoch 1" in ok.stdout, ok.stdout + ok.stderr
+
+
+def test_cli_checks_another_log_by_its_chain_not_against_the_sites_witness(
+    site, tmp_path, monkeypatch
+):
+    _, witness = site  # the site's witness, with checkpoints of the site's log
+    monkeypatch.setenv("GENESIS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GENESIS_AUDIT_WITNESS_DIR", str(witness))
+    other = AuditLog(tmp_path / "hub" / "account-audit.jsonl")
+    for i in range(3):
+        other.append(event_type="account.password", where="/hub/change-password", source="::1",
+                     outcome="success", identity=f"user{i}")  # fmt: skip
+    ok = run_cli("verify", "--log", str(other.path))
+    assert ok.returncode == 0 and "OK: 3 records, chain intact, head" in ok.stdout, ok.stderr
+    recs = lines(other)
+    recs[1]["identity"] = "mallory"
+    rewrite(other, recs, recompute=False)
+    bad = run_cli("verify", "--log", str(other.path))
+    assert bad.returncode == 1 and "first bad sequence number: 1" in bad.stderr, bad.stderr
+    refused = run_cli("reset", "--log", str(other.path), "--reason", "x")
+    assert refused.returncode == 2 and "--witness is required" in refused.stderr
