@@ -110,7 +110,7 @@ class AllocationSpawnerMixin(HasTraits):
 
     @default("options_form")
     def _genesis_options_form(self) -> Any:
-        return lambda spawner: spawner.render_options_form()
+        return lambda spawner: spawner.options_form_html()
 
     @default("apply_user_options")
     def _genesis_apply_user_options(self) -> Any:
@@ -118,12 +118,19 @@ class AllocationSpawnerMixin(HasTraits):
 
     def render_options_form(self) -> str:
         """The HTML form: the allocations the user is a member of, and a resource profile."""
+        return render_form(*self._form_inputs())
+
+    async def options_form_html(self) -> str:
+        """:meth:`render_options_form` for the hub: the balances (the ledger, the batch queue's
+        running jobs) are read in a thread, so a slow ``squeue`` does not hold the hub's loop."""
+        allocations, defaults, chosen = self._form_inputs()
+        return await asyncio.to_thread(render_form, allocations, defaults, chosen=chosen)
+
+    def _form_inputs(self) -> tuple[list[Allocation], dict[str, str], str]:
         previous = (getattr(self, "orm_spawner", None) and self.orm_spawner.user_options) or {}
         defaults = {**self.default_profile}
         defaults.update({k: str(v) for k, v in previous.items() if k in defaults})
-        return render_form(
-            allocations_for(self.user.name), defaults, chosen=str(previous.get("allocation", ""))
-        )
+        return allocations_for(self.user.name), defaults, str(previous.get("allocation", ""))
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
         """Parse and check the posted form (or ``/hub/spawn?opt-...`` query); a refusal
