@@ -474,9 +474,10 @@ def running_core_hours(
     return {a.id: h for a in allocations if (h := running.core_hours(a.id)) is not None}
 
 
-def usage_report(settings: Settings | None = None) -> dict[str, Any]:
+def usage_report(settings: Settings | None = None, *, user: str | None = None) -> dict[str, Any]:
     """The caller's usage and balances: from the service inside a hub session (admins' tokens
-    see everyone's), else from the ledger file (root and the service account see everyone's).
+    see everyone's; the user is the token's), else from the ledger file for ``user`` (default:
+    the settings' user; root and the service account see everyone's).
 
     >>> sorted(usage_report())[:5]
     ['admin', 'allocations', 'by_user', 'records', 'running_as_of']
@@ -485,7 +486,7 @@ def usage_report(settings: Settings | None = None) -> dict[str, Any]:
     if _through_service(settings):
         return _service_call(settings, "GET", "api/usage")
     admin = os.geteuid() == 0 or _owns_ledger(settings)
-    return local_usage_report(settings, admin=admin)
+    return local_usage_report(settings, user=user, admin=admin)
 
 
 def _owns_ledger(settings: Settings) -> bool:

@@ -162,7 +162,8 @@ class Toolbox:
         return self.jobs.gated("model_predict", a, notify)
 
     def allocation_usage(self, a: A.AllocationUsage, notify: Notify | None) -> dict[str, Any]:
-        from genesis_lab.compute import allocations_for, get_ledger
+        from genesis_lab.compute import allocations_for
+        from genesis_lab.compute.ledger import usage_report
 
         user = self.context.user
         mine = {al.id: al for al in allocations_for(user)}
@@ -173,22 +174,24 @@ class Toolbox:
                 f"{user} is not a member of an allocation {wanted!r}",
                 allowed=", ".join(sorted(mine)) or "(none)",
             )
-        ledger = get_ledger()
+        # through the service in a session (the site ledger is the service's), as `alloc usage`
+        report = usage_report(self.context.settings, user=user)
+        by_id = {row["id"]: row for row in report["allocations"]}
         rows = []
         for aid, al in sorted(mine.items()):
             if wanted is not None and aid != wanted:
                 continue
-            used = ledger.used_core_hours(aid)
-            mine_used = ledger.used_core_hours(aid, user)
-            budget = al.budget_core_hours
+            row = by_id.get(aid, {})
             rows.append(
                 {
                     "allocation": aid,
                     "scheduler": al.scheduler,
-                    "budget_core_hours": budget,
-                    "used_core_hours": used,
-                    "used_by_me_core_hours": mine_used,
-                    "left_core_hours": None if budget is None else budget - used,
+                    "budget_core_hours": al.budget_core_hours,
+                    "used_core_hours": row.get("used_core_hours", 0.0),
+                    "used_by_me_core_hours": row.get("mine_core_hours", 0.0),
+                    "left_core_hours": row.get("remaining_core_hours"),
+                    "running_core_hours": row.get("running_core_hours"),
+                    "running_by_me_core_hours": row.get("mine_running_core_hours"),
                 }
             )
         return {"user": user, "session_allocation": self.context.allocation, "allocations": rows}

@@ -129,7 +129,14 @@ def post_initialize(hub: RunningHub, user: str, token: str | None) -> requests.R
 
 
 def test_tools_and_the_scripted_flow_through_the_hub(agent_hub):
+    from genesis_lab.compute.ledger import Ledger, UsageRecord
+
     token = make_token(agent_hub, agent_hub.alice, [AGENT_SCOPE], "scripted agent")["token"]
+    # a charge in the site ledger (the service's file, which alice's session cannot read)
+    site_ledger = Ledger(agent_hub.base / "home" / "state" / "service" / "ledger" / "usage.jsonl")
+    site_ledger.record(UsageRecord.from_times(
+        allocation="agents-open", user=agent_hub.alice, kind="job", ref="mcp-usage-probe",
+        cores=3, start=time.time() - 1200, end=time.time(), source="job-lifetime"))  # fmt: skip
 
     async def script(session):
         tools = sorted(t.name for t in (await session.list_tools()).tools)
@@ -137,9 +144,17 @@ def test_tools_and_the_scripted_flow_through_the_hub(agent_hub):
         described = structured(await session.call_tool("simulator_describe", {"id": SIM}))
         run = structured(await session.call_tool(
             "simulator_run", {"simulator": SIM, "parameters": {"power": 200.0, "speed": 0.5}}))  # fmt: skip
-        return tools, found, described, run
+        usage = await session.call_tool("allocation_usage", {})
+        return tools, found, described, run, usage
 
-    tools, found, described, run = with_session(mcp_url(agent_hub, agent_hub.alice), token, script)
+    tools, found, described, run, usage = with_session(
+        mcp_url(agent_hub, agent_hub.alice), token, script
+    )
+    # the site ledger is the service's: the session reads its balance through the service
+    assert not usage.is_error, usage.content
+    (row,) = structured(usage)["allocations"]
+    assert row["allocation"] == "agents-open"
+    assert row["used_by_me_core_hours"] >= 1.0  # 3 cores x 20 min, and what the session ran
     assert {"catalog_search", "simulator_run", "campaign_start", "job_status"} <= set(tools)
     assert SIM in json.dumps(found)
     assert "power" in json.dumps(described)
