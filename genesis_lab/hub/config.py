@@ -343,10 +343,12 @@ class HubPlan:
 
     @property
     def template_vars(self) -> dict[str, Any]:
-        """What genesis-lab's hub templates show: the programme's name, the sign-up links."""
+        """What genesis-lab's hub templates show: the programme's name, the sign-up links, and
+        whether sessions wait in a batch queue."""
         return {
             "programme_name": self.site.programme_name,
             "native_auth": self.site.authenticator == "native",
+            "batch_sessions": self.site.spawner == "slurm",
         }
 
     @property

@@ -74,3 +74,9 @@ def test_the_pending_page_offers_one_way_to_cancel(plan):
     # JupyterHub 6 adds a stop button of its own; the page hides it when it is there
     assert re.search(r'getElementById\("stop-server-btn"\);\s*if \(stock\) \{\s*stock\.parentElement'
                      r"\.hidden = true;", html)  # fmt: skip
+
+
+def test_the_pending_page_speaks_of_a_queue_only_where_sessions_are_batch_jobs(plan):
+    assert "place in the queue" not in render(plan, "spawn_pending.html", spawner=None)
+    plan.site.spawner = "slurm"
+    assert "place in the queue" in render(plan, "spawn_pending.html", spawner=None)
