@@ -105,9 +105,13 @@ async def run_argv(argv: list[str], timeout: float = 30.0) -> tuple[int, str, st
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 
-async def queued_jobs(timeout: float = 30.0) -> list[tuple[str, str, str]] | None:
-    """(id, name, user) of every queued or running job; ``None`` if squeue did not answer."""
-    code, out, _ = await run_argv(["squeue", "-h", "-o", "%i|%u|%j"], timeout)
+async def queued_jobs(
+    user: str | None = None, timeout: float = 30.0
+) -> list[tuple[str, str, str]] | None:
+    """(id, name, user) of every queued or running job (of ``user``); ``None`` if squeue did not
+    answer."""
+    mine = ["-u", user] if user else []
+    code, out, _ = await run_argv(["squeue", "-h", *mine, "-o", "%i|%u|%j"], timeout)
     if code != 0:
         return None
     rows = (line.strip().split("|", 2) for line in out.splitlines() if line.count("|") >= 2)

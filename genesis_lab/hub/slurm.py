@@ -157,7 +157,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         job_id = self.job_id
         status = await super().poll()
         if status is not None and job_id:  # ended without stop() (walltime, scancel, node failure)
-            await self.cancel_session_workers(job_id)
+            await self.cancel_session_workers(job_id, self.user.name)
         return status
 
     async def start(self) -> Any:
@@ -262,7 +262,7 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
             if code == 0:
                 break
             if await self.query_job_status() == JobStatus.NOTFOUND:  # it had ended already
-                await self.cancel_session_workers(job_id)
+                await self.cancel_session_workers(job_id, self.user.name)
                 return
             self.log.warning("scancel %s failed (try %d): %s", job_id, attempt + 1, err.strip())
             await asyncio.sleep(min(2**attempt, 5))
@@ -275,19 +275,20 @@ class SlurmAllocationSpawner(AllocationSpawnerMixin, SlurmSpawner):
         for _ in range(20):
             status = await self.query_job_status()
             if status == JobStatus.NOTFOUND:
-                await self.cancel_session_workers(job_id)
+                await self.cancel_session_workers(job_id, self.user.name)
                 return
             await asyncio.sleep(0.5)
         self.remember_orphan(job_id)
 
-    async def cancel_session_workers(self, session_job: str) -> list[str]:
-        """Cancel the worker jobs the ended session ``session_job`` left behind; returns their ids.
+    async def cancel_session_workers(self, session_job: str, user: str | None = None) -> list[str]:
+        """Cancel the worker jobs the ended session ``session_job`` (of ``user``; not known: any
+        user's) left behind; returns their ids.
 
         The session's own closers (its kernels' SIGTERM handler, the clusters' watchdogs) race
         SLURM's SIGKILL when the job ends; this is the backstop. Their charges come from SLURM's
         accounting (the genesis service's sync), as for every ended job.
         """
-        jobs = await queue.queued_jobs(self.command_timeout)
+        jobs = await queue.queued_jobs(user, self.command_timeout)
         if jobs is None:
             self.log.warning("squeue unreadable: worker jobs of session %s not swept", session_job)
             return []
