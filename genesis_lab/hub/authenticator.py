@@ -40,6 +40,7 @@ from genesis_lab.hub.password_pages import (
     ChangePasswordAdmin,
     change_url,
     gated,
+    hub_api_routes,
     hub_page_routes,
 )
 from genesis_lab.hub.passwords import (
@@ -127,7 +128,11 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
         }
         ungated = {_Login, _SignUp, ChangePassword}
         native = [(path, replaced.get(h, h)) for path, h in super().get_handlers(app)]
-        return [(p, h if h in ungated else gated(h)) for p, h in native] + hub_page_routes()
+        return [
+            *((p, h if h in ungated else gated(h)) for p, h in native),
+            *hub_page_routes(),
+            *hub_api_routes(),
+        ]
 
     def get_user(self, username: str) -> UserInfo | None:
         """The user's record, read again from the database (``reset-password`` changes it from

@@ -4,13 +4,15 @@
 (``/hub/change-password/<user>``) replace nativeauthenticator's forms (``genesis-change-password.html``:
 a Show/Hide text button instead of an emoji, audited changes). :class:`OneTimeGate` sends a user
 who signed in with a password the platform issued (:mod:`genesis_lab.hub.passwords`) from every
-hub page to the change form until they choose their own; requests made with an API token pass.
+hub page to the change form until they choose their own, and :class:`OneTimeApiGate` refuses
+their cookie's API requests; requests made with an API token pass.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from jupyterhub import apihandlers
 from jupyterhub.apihandlers import auth as hub_api_auth
 from jupyterhub.handlers import base as hub_base
 from jupyterhub.handlers import pages as hub_pages
@@ -27,6 +29,7 @@ __all__ = [
     "OneTimeGate",
     "change_url",
     "gated",
+    "hub_api_routes",
     "hub_page_routes",
 ]
 
@@ -57,6 +60,22 @@ class OneTimeGate:
             self.redirect(change_url(self, self.request.uri))  # type: ignore[attr-defined]
 
 
+class OneTimeApiGate:
+    """API handler mixin: a request made with the hub's cookie by a user who still holds a
+    one-time password is refused (403), so the password cannot mint a lasting API token or start
+    work before it is replaced; requests made with an API token pass."""
+
+    async def prepare(self) -> None:
+        await super().prepare()  # type: ignore[misc]
+        if self._finished:  # type: ignore[attr-defined]
+            return
+        user = self.current_user  # type: ignore[attr-defined]
+        if user is None or getattr(self, "_token_authenticated", False):
+            return
+        if getattr(user, "name", None) and self.authenticator.holds_one_time_password(user.name):  # type: ignore[attr-defined]
+            raise web.HTTPError(403, f"{ONE_TIME_MESSAGE} Choose your own at {change_url(self)}.")
+
+
 _gated: dict[type, type] = {}
 
 
@@ -70,6 +89,24 @@ def gated(handler: type) -> type:
         _gated[handler] = type(f"OneTimeGated{handler.__name__}", (OneTimeGate, handler),
                                {"__doc__": handler.__doc__})  # fmt: skip
     return _gated[handler]
+
+
+def hub_api_routes() -> list[tuple[Any, ...]]:
+    """The hub's REST API behind :class:`OneTimeApiGate` (the OAuth endpoints stay as they are:
+    their authorization page is behind the page gate).
+
+    >>> any(route[0] == r"/api/users/([^/]+)/tokens" for route in hub_api_routes())
+    True
+    """
+    routes = []
+    for path, handler, *rest in apihandlers.default_handlers:
+        if handler.__module__ == hub_api_auth.__name__:
+            continue
+        if handler not in _gated:
+            _gated[handler] = type(f"OneTimeGated{handler.__name__}", (OneTimeApiGate, handler),
+                                   {"__doc__": handler.__doc__})  # fmt: skip
+        routes.append((path, _gated[handler], *rest))
+    return routes
 
 
 def hub_page_routes() -> list[tuple[Any, ...]]:

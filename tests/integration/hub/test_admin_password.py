@@ -63,8 +63,17 @@ def check_the_one_time_password(hub, token: str, old: str, new: str, since: dt.d
         where = urlsplit(r.headers.get("Location", ""))
         assert (r.status_code, where.path) == (302, "/hub/change-password"), (page, r.status_code)
         assert parse_qs(where.query)["next"] == [page]
-    # the API with a token is not affected
+    # the API with a token is not affected; with the sign-in's cookie it is refused, so the
+    # one-time password cannot mint a token that outlives it
     assert hub.api("GET", "/users/admin", token).json()["name"] == "admin"
+
+    def mint_with_cookie() -> requests.Response:
+        return signed_in.post(f"{hub.url}/hub/api/users/admin/tokens", json={"note": "cookie"},
+                              headers={"X-XSRFToken": signed_in.cookies.get("_xsrf", "")},
+                              timeout=30)  # fmt: skip
+
+    minted = mint_with_cookie()
+    assert minted.status_code == 403 and ONE_TIME_MESSAGE in minted.json()["message"], minted.text
 
     # a wrong current password changes nothing
     page = signed_in.get(f"{hub.url}/hub/change-password", timeout=30)
@@ -77,6 +86,7 @@ def check_the_one_time_password(hub, token: str, old: str, new: str, since: dt.d
 
     chosen = hub.choose_password(signed_in, new)
     assert signed_in.get(home, allow_redirects=False, timeout=30).status_code == 200
+    assert mint_with_cookie().status_code == 201
     assert "jupyterhub-hub-login" not in hub.login("admin", new).cookies  # one-time: gone
     again = hub.login("admin", chosen).login_response
     assert [urlsplit(r.url).path for r in [*again.history, again]] == ["/hub/login", "/hub/home"]
