@@ -26,7 +26,8 @@ NEVER_RAN = "never-ran"
 def _parse(out: str, now: float | None) -> tuple[int, float, float, bool] | str | None:
     """(cores, start, end, ended) from ``AllocCPUS|Start|End|ElapsedRaw[|State]`` lines;
     ``NEVER_RAN`` for a job that ended without starting (cancelled while pending); None when
-    the job is not (yet) there or has not started."""
+    the job is not (yet) there, has not started, or its record lacks the CPUs it was given
+    (slurmdbd can have a job's end before its allocation: such a record is not final yet)."""
     for line in out.splitlines():
         parts = line.strip().split("|")
         if len(parts) < 4 or not parts[0].isdigit() or not parts[3].isdigit():
@@ -38,6 +39,8 @@ def _parse(out: str, now: float | None) -> tuple[int, float, float, bool] | str 
             start = dt.datetime.fromisoformat(start_text).timestamp()
         except ValueError:
             return NEVER_RAN if ended and state else None
+        if cores == 0:
+            return None
         return cores, start, start + elapsed if elapsed else (now or time.time()), ended
     return None
 
@@ -172,8 +175,8 @@ def parse_ended(out: str) -> list[EndedJob]:
         state = state.split()[0] if state.strip() else ""
         if not job_id.isdigit() or not cores.isdigit() or not elapsed.isdigit():
             continue
-        if not state or state in NOT_ENDED:
-            continue
+        if not state or state in NOT_ENDED or int(cores) == 0:
+            continue  # still running, or the CPUs it ran on not recorded yet (a later pass)
         try:
             started = dt.datetime.fromisoformat(start).timestamp()
         except ValueError:

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from genesis_lab.cli import main
-from genesis_lab.compute.accounting import accounted_usage, sacct_usage
+from genesis_lab.compute.accounting import accounted_usage, parse_ended, sacct_usage
 from genesis_lab.compute.ledger import get_ledger
 from genesis_lab.hub.spawner import AllocationSpawnerMixin
 from genesis_lab.settings import get_settings, reset_settings
@@ -77,6 +77,20 @@ def test_a_job_still_running_in_accounting_is_waited_for_until_its_end(slurm_too
     slurm_tools("sacct", RUNNING)
     cores, start, end = sacct_usage(command, "5", settle=0)
     assert (cores, end - start, start) == (4, 100, START.timestamp())  # until now
+
+
+def test_a_record_without_the_jobs_cpus_is_not_final(slurm_tools):
+    # slurmdbd can hold a job's end before its allocation (AllocCPUS 0): never charge 0 cores
+    incomplete = (
+        f"0|{START.isoformat()}|{(START + dt.timedelta(seconds=4)).isoformat()}|4|CANCELLED"
+    )
+    calls = slurm_tools("sacct", incomplete, incomplete, ENDED)
+    assert sacct_usage(["sacct", "-j", "{job_id}"], "8", settle=10)[0] == 4
+    assert len(calls.read_text().splitlines()) == 3
+    slurm_tools("sacct", incomplete)
+    assert sacct_usage(["sacct", "-j", "{job_id}"], "8", settle=0) is None  # the caller's own
+    ended = "|".join(["8", "gl-x-0a1b2c3d", "ann", "p1", "debug"]) + "|" + incomplete
+    assert parse_ended(ended) == []  # the sync takes it on a later pass
 
 
 def test_a_job_cancelled_before_it_started_is_not_waited_for(slurm_tools):
