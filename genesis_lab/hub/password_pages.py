@@ -56,39 +56,35 @@ class OneTimeGate:
         user = self.current_user  # type: ignore[attr-defined]
         if user is None or getattr(self, "_token_authenticated", False):
             return
-        if self.authenticator.holds_one_time_password(user.name):  # type: ignore[attr-defined]
-            self.redirect(change_url(self, self.request.uri))  # type: ignore[attr-defined]
+        if getattr(user, "name", None) and self.authenticator.holds_one_time_password(user.name):  # type: ignore[attr-defined]
+            self.hold_back()
+
+    def hold_back(self) -> None:
+        self.redirect(change_url(self, self.request.uri))  # type: ignore[attr-defined]
 
 
-class OneTimeApiGate:
+class OneTimeApiGate(OneTimeGate):
     """API handler mixin: a request made with the hub's cookie by a user who still holds a
     one-time password is refused (403), so the password cannot mint a lasting API token or start
     work before it is replaced; requests made with an API token pass."""
 
-    async def prepare(self) -> None:
-        await super().prepare()  # type: ignore[misc]
-        if self._finished:  # type: ignore[attr-defined]
-            return
-        user = self.current_user  # type: ignore[attr-defined]
-        if user is None or getattr(self, "_token_authenticated", False):
-            return
-        if getattr(user, "name", None) and self.authenticator.holds_one_time_password(user.name):  # type: ignore[attr-defined]
-            raise web.HTTPError(403, f"{ONE_TIME_MESSAGE} Choose your own at {change_url(self)}.")
+    def hold_back(self) -> None:
+        raise web.HTTPError(403, f"{ONE_TIME_MESSAGE} Choose your own at {change_url(self)}.")
 
 
-_gated: dict[type, type] = {}
+_gated: dict[tuple[type, type], type] = {}
 
 
-def gated(handler: type) -> type:
-    """``handler`` behind :class:`OneTimeGate` (one subclass per handler class).
+def gated(handler: type, gate: type = OneTimeGate) -> type:
+    """``handler`` behind ``gate`` (one subclass per gate and handler class).
 
     >>> gated(hub_pages.HomeHandler).__mro__[1] is OneTimeGate
     True
     """
-    if handler not in _gated:
-        _gated[handler] = type(f"OneTimeGated{handler.__name__}", (OneTimeGate, handler),
-                               {"__doc__": handler.__doc__})  # fmt: skip
-    return _gated[handler]
+    if (gate, handler) not in _gated:
+        _gated[gate, handler] = type(f"OneTimeGated{handler.__name__}", (gate, handler),
+                                     {"__doc__": handler.__doc__})  # fmt: skip
+    return _gated[gate, handler]
 
 
 def hub_api_routes() -> list[tuple[Any, ...]]:
@@ -98,15 +94,11 @@ def hub_api_routes() -> list[tuple[Any, ...]]:
     >>> any(route[0] == r"/api/users/([^/]+)/tokens" for route in hub_api_routes())
     True
     """
-    routes = []
-    for path, handler, *rest in apihandlers.default_handlers:
-        if handler.__module__ == hub_api_auth.__name__:
-            continue
-        if handler not in _gated:
-            _gated[handler] = type(f"OneTimeGated{handler.__name__}", (OneTimeApiGate, handler),
-                                   {"__doc__": handler.__doc__})  # fmt: skip
-        routes.append((path, _gated[handler], *rest))
-    return routes
+    return [
+        (path, gated(handler, OneTimeApiGate), *rest)
+        for path, handler, *rest in apihandlers.default_handlers
+        if handler.__module__ != hub_api_auth.__name__
+    ]
 
 
 def hub_page_routes() -> list[tuple[Any, ...]]:
