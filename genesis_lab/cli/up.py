@@ -39,13 +39,22 @@ def _down(args: argparse.Namespace) -> int:
     from genesis_lab.hub.config import hub_plan
 
     use_default_site_file()
-    pid_file = Path(hub_plan().pid_file)
+    plan = hub_plan()
+    pid_file = Path(plan.pid_file)
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, signal.SIGTERM)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+    except (FileNotFoundError, ValueError):
+        pid = 0
+    try:
+        ours = bool(pid) and _hub_runs(pid, plan.state_dir)
+    except PermissionError:
+        print(f"genesis-lab: the hub (pid {pid}) runs as another user: run down as that user")
+        return 1
+    if not ours:
+        # a hub that crashed leaves its pid file, and Linux hands the pid to another process
         print(f"genesis-lab: no running platform ({pid_file} names no live hub)")
         return 0
+    os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         if not _alive(pid):
@@ -54,6 +63,24 @@ def _down(args: argparse.Namespace) -> int:
         time.sleep(0.2)
     print(f"genesis-lab: the hub (pid {pid}) is still running after {args.timeout:g} s")
     return 1
+
+
+def _hub_runs(pid: int, state_dir: object) -> bool:
+    """Whether ``pid`` is this platform's hub: a live JupyterHub working in its state folder."""
+    import os
+    from pathlib import Path
+
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if not _alive(pid) or not any(a == b"jupyterhub" or a.endswith(b"/jupyterhub") for a in argv):
+        return False
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")  # PermissionError: another user's hub
+    except FileNotFoundError:
+        return False
+    return Path(cwd) == Path(str(state_dir))
 
 
 def _alive(pid: int) -> bool:

@@ -335,6 +335,21 @@ class AllocationSpawnerMixin(HasTraits):
         return await maybe_future(super().run_post_stop_hook())  # type: ignore[misc]
 
 
+def process_started(pid: int) -> int:
+    """When process ``pid`` started (clock ticks after boot; 0 when no such process runs: none,
+    or one that exited and waits for its parent to reap it).
+
+    >>> process_started(os.getpid()) > 0, process_started(0)
+    (True, 0)
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text() if pid > 0 else ""
+    except OSError:
+        return 0
+    fields = stat.rsplit(")", 1)[-1].split()
+    return int(fields[19]) if len(fields) > 19 and fields[0] != "Z" else 0
+
+
 def private_tmp(home: Path) -> str:
     """The session's temporary folder, inside its private home: a shared ``/tmp`` would let the
     first user's ``dask-scratch-space`` (or any fixed name) lock every other user out.
@@ -378,6 +393,7 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
     ).tag(config=True)
 
     account: UnixAccount | None = None
+    _pid_started: int = 0
 
     @default("cmd")
     def _cmd_default(self) -> list[str]:
@@ -425,8 +441,33 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
         if self.run_as_accounts and self.account is None:
             self.ensure_account()
         url = await super().start()
+        self._pid_started = process_started(self.pid)
         await self._until_listening()
         return url
+
+    # A hub restarted after its session ended knows the session by its pid only, and Linux hands
+    # out pids again (pid_max is 32768 on many machines): JupyterHub would take a stranger with
+    # that pid for the session, and stop() would kill it as root. The process's start time,
+    # kept with the pid, tells them apart.
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if self.pid and self._pid_started:
+            state["pid_started"] = self._pid_started
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self._pid_started = int(state.get("pid_started") or 0)
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self._pid_started = 0
+
+    async def _signal(self, sig: int) -> bool:
+        resumed = self.proc is None and self.pid and self._pid_started
+        if resumed and process_started(self.pid) != self._pid_started:
+            return False  # the session is gone; the pid is another process's
+        return await super()._signal(sig)
 
     async def _until_listening(self) -> None:
         # the hub checks a new server with exponential back-off (up to ~1 s late); answering

@@ -135,3 +135,31 @@ def test_form_post_is_checked_before_the_spawn(site):
     with pytest.raises(SpawnRefused):
         s.options_from_form({"allocation": ["fusion"], "_xsrf": ["x"]})
     assert s.options_from_form({"allocation": ["laptop"], "_xsrf": ["x"]})["allocation"] == "laptop"
+
+
+def test_a_resumed_sessions_pid_held_by_another_process_is_not_the_session(site):
+    """After a hub restart the session is known by its pid; if the session ended meanwhile and
+    Linux gave the pid to another process, the hub neither takes it for the session nor kills it."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from genesis_lab.hub.spawner import process_started
+
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        session = spawner_for("alice", site)
+        session.load_state({"pid": stranger.pid, "pid_started": process_started(stranger.pid) - 1})
+        assert asyncio.run(session.poll()) == 0
+        asyncio.run(session.stop())
+        assert stranger.poll() is None and session.pid == 0
+
+        same = spawner_for("alice", site)  # the session's own process: running, and stopped
+        same.load_state({"pid": stranger.pid, "pid_started": process_started(stranger.pid)})
+        assert same.get_state()["pid_started"] == process_started(stranger.pid)
+        assert asyncio.run(same.poll()) is None
+        asyncio.run(same.stop(now=True))
+        assert stranger.wait(10) in (-15, -9)
+    finally:
+        stranger.kill()
+        stranger.wait(10)
