@@ -40,6 +40,7 @@ c.GenesisAuthenticator.clearance_groups = plan.clearance_groups
 c.GenesisAuthenticator.vetted_group = plan.vetted_group
 c.GenesisAuthenticator.first_admin_hash_file = plan.first_admin_hash_file
 c.GenesisAuthenticator.account_audit_log = str(account_audit_path(plan))  # one-time passwords
+c.GenesisAuthenticator.one_time_password_hours = plan.site.one_time_password_hours
 c.SystemUseNotice.login_banner = plan.site.login_banner  # AC-8 notice, acknowledged (any login)
 # a centre's login instead (hub.authenticator: oauth; oauthenticator, in the hub extra)
 c.OAuthenticator.client_id = plan.site.oauth.client_id

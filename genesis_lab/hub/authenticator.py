@@ -29,7 +29,7 @@ from nativeauthenticator.handlers import (
 )
 from nativeauthenticator.orm import UserInfo
 from tornado import web
-from traitlets import Dict, Unicode
+from traitlets import Dict, Float, Unicode
 
 from genesis_lab.errors import AuditError
 from genesis_lab.hub.metrics import SPAWN_REFUSALS
@@ -48,6 +48,7 @@ from genesis_lab.hub.passwords import (
     audit_account,
     clear_one_time,
     ensure_tables,
+    expired_one_time,
     holds_one_time,
     mark_one_time,
 )
@@ -77,10 +78,11 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
     * An admin grants a clearance by adding the user to its hub group (``clearance_groups``).
     * The first admin's password arrives as a bcrypt hash in ``first_admin_hash_file``, which is
       read once and deleted; no password is ever stored or logged in clear.
-    * That password, and those of ``genesis-lab admin reset-password``, are one-time: after
-      signing in with one, every hub page leads to ``/hub/change-password`` until the user sets
-      their own (API tokens are not affected). Issues, such sign-ins and changes are audited in
-      ``account_audit_log``.
+    * That password, those of ``genesis-lab admin reset-password`` and those an admin sets for
+      another user at ``/hub/change-password/<user>`` are one-time: after signing in with one,
+      every hub page leads to ``/hub/change-password`` until the user sets their own (API tokens
+      are not affected); unused for ``one_time_password_hours``, one no longer signs in. Issues,
+      such sign-ins and changes are audited in ``account_audit_log``.
     * ``login_banner`` is shown above the sign-in and sign-up forms; a login or sign-up posted
       without its acknowledgement is refused, and each acknowledged login is audited by the
       ``notice_service``.
@@ -101,6 +103,12 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
         "",
         help="Hash-chained audit log of account events (passwords issued, sign-ins with a "
         "one-time password, password changes); empty: the hub's log only.",
+    ).tag(config=True)
+
+    one_time_password_hours = Float(
+        72,
+        help="Hours a password the platform issued stays valid while its holder has not chosen "
+        "their own (0: no limit).",
     ).tag(config=True)
 
     vetted_group = Unicode(
@@ -150,6 +158,20 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
     def holds_one_time_password(self, username: str) -> bool:
         """Whether ``username`` still has the password the platform issued them."""
         return holds_one_time(self.db, self.normalize_username(username))
+
+    def expired_one_time_password(self, username: str) -> Any:
+        """When ``username``'s issued password was issued, if it expired unused; else None."""
+        name = self.normalize_username(username)
+        return expired_one_time(self.db, name, self.one_time_password_hours)
+
+    async def authenticate(self, handler: Any, data: dict[str, Any]) -> str | None:
+        """nativeauthenticator's check, and an issued password that expired unused refused."""
+        username = await super().authenticate(handler, data)
+        if username and self.expired_one_time_password(username) is not None:
+            self.audit_account("account.one-time-login", username, handler, outcome="denied",
+                               reason="the one-time password expired unused")  # fmt: skip
+            return None
+        return username
 
     def clear_one_time_password(self, username: str) -> None:
         """End ``username``'s one-time mark (they chose their own password)."""
@@ -273,8 +295,15 @@ class _Login(NoticeGate, LoginHandler):
         error = "Invalid username or password."
         info = self.authenticator.get_user(username)
         password = data.get("password", "")
-        if info is not None and not info.is_authorized and info.is_valid_password(password):
-            error = f"User {username} has not been authorized by an administrator yet."
+        if info is not None and info.is_valid_password(password):
+            issued = self.authenticator.expired_one_time_password(username)
+            if not info.is_authorized:
+                error = f"User {username} has not been authorized by an administrator yet."
+            elif issued is not None:
+                hours = self.authenticator.one_time_password_hours
+                error = (f"This password was issued once, on {issued:%Y-%m-%d %H:%M} UTC, and "
+                         f"expired unused after {hours:g} hours: ask an administrator to set a "
+                         "new one (the first admin: genesis-lab admin reset-password).")  # fmt: skip
         self.finish(await self._render(login_error=error, username=username))
 
 

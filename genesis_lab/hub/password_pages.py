@@ -20,7 +20,7 @@ from nativeauthenticator.handlers import ChangePasswordAdminHandler, ChangePassw
 from tornado import web
 from tornado.httputil import url_concat
 
-from genesis_lab.hub.passwords import ONE_TIME_MESSAGE
+from genesis_lab.hub.passwords import ONE_TIME_MESSAGE, issued_by_admin, mark_one_time
 
 __all__ = [
     "TEMPLATE",
@@ -176,8 +176,9 @@ class ChangePassword(ChangePasswordHandler):
 
 
 class ChangePasswordAdmin(ChangePasswordAdminHandler):
-    """``/hub/change-password/<user>``: an admin sets another user's password (audited, with the
-    admin as ``by``)."""
+    """``/hub/change-password/<user>``: an admin sets another user's password. The admin knows
+    it, so it is one-time (the user chooses their own at their next sign-in); the issue is
+    audited with the admin as ``by``."""
 
     def render_template(self, name: str, sync: bool = False, **ns: Any) -> Any:
         if name == "change-password-admin.html":
@@ -188,8 +189,13 @@ class ChangePasswordAdmin(ChangePasswordAdminHandler):
         auth = self.authenticator
         before = auth.stored_hash(user_name)
         await super().post(user_name)
-        changed = before is not None and auth.stored_hash(user_name) != before
+        after = auth.stored_hash(user_name)
+        changed = before is not None and after is not None and after != before
         by = self.current_user.name if self.current_user else ""
-        auth.audit_account("account.password-changed", user_name, self,
-                           outcome="success" if changed else "denied", by=by,
-                           reason="" if changed else "refused: see the page's message")  # fmt: skip
+        own = auth.normalize_username(user_name) == by
+        if changed and not own:
+            mark_one_time(auth.db, auth.normalize_username(user_name), after, issued_by_admin(by))
+            auth.db.commit()
+        event = "account.password-changed" if own else "account.password-issued"
+        auth.audit_account(event, user_name, self, outcome="success" if changed else "denied",
+                           by=by, reason="" if changed else "refused: see the page's message")  # fmt: skip

@@ -1,6 +1,7 @@
-"""Passwords the platform issues: the first admin's at ``genesis-lab up`` and those of
-``genesis-lab admin reset-password``. Each is one-time: a mark in the hub's database says so until
-its holder chooses their own, and each issue, sign-in with one and change is audited.
+"""Passwords the platform issues: the first admin's at ``genesis-lab up``, those of
+``genesis-lab admin reset-password`` and those an admin sets for another user. Each is one-time: a
+mark in the hub's database says so until its holder chooses their own, it expires unused after the
+site's ``hub.one_time_password_hours``, and each issue, sign-in with one and change is audited.
 
 The mark (table ``genesis_one_time_passwords``) holds a sha256 of the bcrypt hash that was issued,
 never the password: it counts only while the user's stored hash is still that one, so any change of
@@ -32,8 +33,10 @@ __all__ = [
     "account_audit_path",
     "audit_account",
     "clear_one_time",
+    "expired_one_time",
     "fingerprint",
     "holds_one_time",
+    "issued_by_admin",
     "mark_one_time",
     "reset_password",
 ]
@@ -43,6 +46,16 @@ ONE_TIME_MESSAGE = "Choose your own password: the one you signed in with was iss
 
 ISSUED_AT_UP = "genesis-lab up"
 ISSUED_AT_RESET = "genesis-lab admin reset-password"
+
+
+def issued_by_admin(admin: str) -> str:
+    """The mark's ``issued_by`` for a password ``admin`` set at ``/hub/change-password/<user>``.
+
+    >>> issued_by_admin("root-admin")
+    'admin root-admin'
+    """
+    return f"admin {admin}"
+
 
 ONE_TIME = sa.Table(
     "genesis_one_time_passwords",
@@ -99,16 +112,47 @@ def mark_one_time(db: Any, username: str, hashed: bytes | str, issued_by: str) -
     ))  # fmt: skip
 
 
-def holds_one_time(db: Any, username: str) -> bool:
-    """Whether ``username`` still signs in with the password the platform issued them (read
-    from the database each time: ``reset-password`` writes it from another process)."""
+def _issued_at(db: Any, username: str) -> dt.datetime | None:
+    """When the password ``username`` still holds was issued (UTC, naive), None when they chose
+    their own or never had an issued one (read from the database each time: ``reset-password``
+    writes it from another process)."""
     users = _users_info()
     row = db.execute(
-        sa.select(ONE_TIME.c.password_sha256, users.c.password)
+        sa.select(ONE_TIME.c.password_sha256, users.c.password, ONE_TIME.c.issued_at)
         .join(users, users.c.username == ONE_TIME.c.username)
         .where(ONE_TIME.c.username == username)
     ).first()
-    return row is not None and row[1] is not None and fingerprint(row[1]) == row[0]
+    held = row is not None and row[1] is not None and fingerprint(row[1]) == row[0]
+    return row[2] if held else None
+
+
+def holds_one_time(db: Any, username: str) -> bool:
+    """Whether ``username`` still signs in with the password the platform issued them."""
+    return _issued_at(db, username) is not None
+
+
+def expired_one_time(
+    db: Any, username: str, hours: float, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When ``username``'s issued password was issued, if it is still theirs and older than
+    ``hours`` (0: issued passwords never expire); else None.
+
+    >>> engine = sa.create_engine("sqlite://")
+    >>> ensure_tables(engine)
+    >>> with engine.begin() as conn:
+    ...     _ = conn.execute(_users_info().insert().values(username="ada", password=b"h1"))
+    ...     mark_one_time(conn, "ada", b"h1", ISSUED_AT_RESET)
+    ...     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=73)
+    ...     fresh = expired_one_time(conn, "ada", 72)
+    ...     stale = expired_one_time(conn, "ada", 72, now=later)
+    ...     fresh is None, stale is not None, expired_one_time(conn, "ada", 0, now=later)
+    (True, True, None)
+    """
+    issued = _issued_at(db, username)
+    if issued is None or hours <= 0:
+        return None
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    return issued if now - issued > dt.timedelta(hours=hours) else None
 
 
 def clear_one_time(db: Any, username: str) -> None:

@@ -137,6 +137,12 @@ class HubSite(BaseModel):
     poll_interval: int = Field(30, ge=1, description="Seconds between checks that sessions live.")
     http_timeout: int = Field(120, ge=5, description="Seconds for a started session to answer.")
     minimum_password_length: int = Field(10, ge=8)
+    one_time_password_hours: float = Field(
+        72,
+        ge=0,
+        description="Hours a password the platform issues (the first admin's, reset-password's, "
+        "one an admin sets for a user) signs in before its holder chooses their own; 0: no limit.",
+    )
     login_banner: str = Field(
         DEFAULT_NOTICE,
         max_length=20_000,

@@ -8,10 +8,12 @@ import contextlib
 import datetime as dt
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+import sqlalchemy as sa
 
 from genesis_lab.access.audit import query, verify
 from genesis_lab.hub.passwords import ONE_TIME_MESSAGE
@@ -104,21 +106,70 @@ def check_the_one_time_password(hub, token: str, old: str, new: str, since: dt.d
     return chosen
 
 
-def test_an_admin_sets_another_users_password_with_the_same_form(hub):
-    name = hub.new_user()
+def admin_sets_password(hub, name: str) -> str:
+    """The admin sets ``name``'s password at /hub/change-password/<name>; returns it."""
     admin = hub.admin_browser()
     form = admin.get(f"{hub.url}/hub/change-password/{name}", timeout=30)
     assert form.status_code == 200 and 'id="genesis-password-toggle"' in form.text
     assert 'name="old_password"' not in form.text  # the admin does not know it
-    new = f"set-by-admin-{name}"
+    new = f"set-by-admin-{uuid.uuid4().hex[:8]}"
     done = admin.post(f"{hub.url}/hub/change-password/{name}", timeout=30, data={
         "new_password": new, "new_password_confirmation": new,
         "_xsrf": hub._xsrf(admin, form.text)})  # fmt: skip
     assert f"The password for {name} has been changed" in done.text
-    landed = hub.login(name, new).login_response
-    assert urlsplit(landed.url).path == "/hub/home"  # not issued by the platform: no detour
-    record = query(account_log(hub), user=name, event_type="account.password-changed")[-1]
-    assert (record["outcome"], record["by"]) == ("success", "admin")
+    return new
+
+
+def test_a_password_an_admin_sets_is_one_time(hub):
+    since = dt.datetime.now(dt.UTC)
+    name = hub.new_user()
+    new = admin_sets_password(hub, name)
+    signed_in = hub.login(name, new)
+    landed = signed_in.login_response
+    assert urlsplit(landed.url).path == "/hub/change-password", landed.url  # the admin knows it
+    assert ONE_TIME_MESSAGE in landed.text
+    chosen = hub.choose_password(signed_in, new)
+    assert (
+        signed_in.get(f"{hub.url}/hub/home", allow_redirects=False, timeout=30).status_code == 200
+    )
+    assert "jupyterhub-hub-login" not in hub.login(name, new).cookies
+    again = hub.login(name, chosen).login_response
+    assert urlsplit(again.url).path == "/hub/home"
+    events = [(r["event_type"], r["outcome"], r.get("by"))
+              for r in query(account_log(hub), user=name, since=since)]  # fmt: skip
+    assert events == [
+        ("account.password-issued", "success", "admin"),
+        ("account.one-time-login", "success", None),
+        ("account.password-changed", "success", None),
+    ]
+
+
+def test_an_issued_password_unused_past_the_sites_hours_no_longer_signs_in(hub):
+    name = hub.new_user()
+    new = admin_sets_password(hub, name)
+    hours = 72  # hub.one_time_password_hours: the default
+    engine = sa.create_engine(f"sqlite:///{hub.base / 'home/state/hub/jupyterhub.sqlite'}")
+    try:
+        issued = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=hours + 1)
+        update = sa.text("UPDATE genesis_one_time_passwords SET issued_at = :t WHERE username = :u")
+        with engine.begin() as db:  # as if issued hours + 1 ago
+            db.execute(update, {"u": name, "t": issued.isoformat(sep=" ")})
+    finally:
+        engine.dispose()
+    refused = hub.login(name, new)
+    assert "jupyterhub-hub-login" not in refused.cookies
+    text = refused.login_response.text
+    assert f"expired unused after {hours} hours" in text, text[-2000:]
+    assert "genesis-lab admin reset-password" in text
+    assert "expired" not in hub.login(name, "not-the-password").login_response.text
+    record = query(account_log(hub), user=name, event_type="account.one-time-login")[-1]
+    assert (record["outcome"], record["reason"]) == (
+        "denied",
+        "the one-time password expired unused",
+    )
+    # a new password from the admin signs in again (and is one-time itself)
+    fresh = admin_sets_password(hub, name)
+    assert urlsplit(hub.login(name, fresh).login_response.url).path == "/hub/change-password"
 
 
 def test_reset_password_refuses_a_user_who_is_no_admin(hub):
