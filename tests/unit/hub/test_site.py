@@ -26,6 +26,7 @@ def test_defaults_are_the_embedded_platform():
         ({"idle_timeout": -5}, "hub.idle_timeout"),
         ({"colour": "blue"}, "hub.colour"),
         ({"slurm": {"exec_prefix": 3}}, "hub.slurm.exec_prefix"),
+        ({"one_time_password_hours": -1}, "hub.one_time_password_hours"),
     ],
 )
 def test_bad_hub_section_names_the_field(hub, fragment):
