@@ -251,3 +251,34 @@ def test_the_genesis_service_gets_the_hubs_slurm_conf(tmp_path, monkeypatch) -> 
         "SLURM_CONF"
         not in hub_plan(load_settings(home=tmp_path / "h2")).genesis_service["environment"]
     )
+
+
+def test_a_stopping_service_does_not_wait_for_a_sacct_that_hangs(tmp_path, monkeypatch) -> None:
+    """A sacct that hangs (a DNS lookup of its controller timing out) held the service's exit,
+    and with it the hub's shutdown, until the command returned."""
+    import signal
+    import subprocess
+
+    from fixtures.genesis_service import genesis_service
+
+    bin_dir, called = tmp_path / "bin", tmp_path / "sacct.pid"
+    bin_dir.mkdir()
+    (bin_dir / "sacct").write_text(f"#!/bin/sh\necho $$ > {called}\nexec sleep 25\n")
+    (bin_dir / "sacct").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    allocations = [{"id": "p1", "scheduler": "slurm", "account": "p1", "members": ["*"]}]
+    with genesis_service(tmp_path / "home", allocations, {}) as svc:
+        deadline = time.monotonic() + 30
+        while not (called.exists() and called.read_text().strip()):
+            assert time.monotonic() < deadline, "the sync never asked sacct"
+            time.sleep(0.1)
+        svc.proc.send_signal(signal.SIGINT)  # as the hub stops its services
+        asked = time.monotonic()
+        try:
+            svc.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the service still waits for the sacct in flight")
+        finally:
+            os.kill(int(called.read_text()), signal.SIGKILL)
+        assert time.monotonic() - asked < 5
+        assert svc.proc.returncode == 0
