@@ -182,7 +182,11 @@ class ChangePasswordAdmin(ChangePasswordAdminHandler):
 
     def render_template(self, name: str, sync: bool = False, **ns: Any) -> Any:
         if name == "change-password-admin.html":
-            name, ns = TEMPLATE, {**ns, "for_admin": True}
+            auth, me = self.authenticator, self.current_user
+            hours = auth.one_time_password_hours
+            issues = me is None or auth.normalize_username(ns.get("user_name", "")) != me.name
+            name, ns = TEMPLATE, {**ns, "for_admin": True, "issues_one_time": issues,
+                                  "one_time_hours": f"{hours:g}" if hours > 0 else ""}  # fmt: skip
         return super().render_template(name, sync=sync, **ns)
 
     async def post(self, user_name: str) -> None:

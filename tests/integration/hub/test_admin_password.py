@@ -112,6 +112,7 @@ def admin_sets_password(hub, name: str) -> str:
     form = admin.get(f"{hub.url}/hub/change-password/{name}", timeout=30)
     assert form.status_code == 200 and 'id="genesis-password-toggle"' in form.text
     assert 'name="old_password"' not in form.text  # the admin does not know it
+    assert "It is one-time" in form.text and "after 72 hours unused" in form.text
     new = f"set-by-admin-{uuid.uuid4().hex[:8]}"
     done = admin.post(f"{hub.url}/hub/change-password/{name}", timeout=30, data={
         "new_password": new, "new_password_confirmation": new,
