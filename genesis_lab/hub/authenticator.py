@@ -12,6 +12,7 @@ from every hub page to the change form until they choose their own
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ class GenesisAuthenticator(SystemUseNotice, NativeAuthenticator):
         """Whether ``username`` still has the password the platform issued them."""
         return holds_one_time(self.db, self.normalize_username(username))
 
-    def expired_one_time_password(self, username: str) -> Any:
+    def expired_one_time_password(self, username: str) -> dt.datetime | None:
         """When ``username``'s issued password was issued, if it expired unused; else None."""
         name = self.normalize_username(username)
         return expired_one_time(self.db, name, self.one_time_password_hours)
