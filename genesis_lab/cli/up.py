@@ -70,11 +70,10 @@ def _hub_runs(pid: int, state_dir: object) -> bool:
     import os
     from pathlib import Path
 
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    if not _alive(pid) or not any(a == b"jupyterhub" or a.endswith(b"/jupyterhub") for a in argv):
+    from genesis_lab.compute.commands import process_argv
+
+    argv = process_argv(pid)
+    if not _alive(pid) or not any(a == "jupyterhub" or a.endswith("/jupyterhub") for a in argv):
         return False
     try:
         cwd = os.readlink(f"/proc/{pid}/cwd")  # PermissionError: another user's hub
@@ -85,10 +84,6 @@ def _hub_runs(pid: int, state_dir: object) -> bool:
 
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (an exited process its parent has not reaped yet does not)."""
-    from pathlib import Path
+    from genesis_lab.compute.commands import process_started
 
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return process_started(pid) > 0

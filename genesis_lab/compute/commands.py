@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from genesis_lab.errors import SchedulerError
 
-__all__ = ["pid_alive", "run_command"]
+__all__ = ["pid_alive", "process_argv", "process_started", "run_command", "same_process"]
 
 
 def run_command(
@@ -87,3 +87,47 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def process_started(pid: int) -> float:
+    """When process ``pid`` started (epoch seconds, as psutil tells it); 0.0 when no such process
+    runs: none, or one that exited and waits for its parent to reap it.
+
+    >>> process_started(os.getpid()) > 0, process_started(0)
+    (True, 0.0)
+    """
+    import psutil
+
+    if pid <= 0:
+        return 0.0
+    try:
+        proc = psutil.Process(pid)
+        return 0.0 if proc.status() == psutil.STATUS_ZOMBIE else proc.create_time()
+    except psutil.Error:
+        return 0.0
+
+
+def same_process(pid: int, started: float) -> bool:
+    """Whether ``pid`` still runs the process that started at ``started``
+    (:func:`process_started`): Linux hands a pid out again once its process is gone (pid_max is
+    32768 on many machines), so a pid kept alone may name a stranger.
+
+    >>> same_process(os.getpid(), process_started(os.getpid())), same_process(os.getpid(), 1.0)
+    (True, False)
+    """
+    found = process_started(pid)
+    return found > 0 and abs(found - started) < 1.0
+
+
+def process_argv(pid: int) -> list[str]:
+    """The arguments process ``pid`` runs with ([] when it is gone or not readable).
+
+    >>> "python" in " ".join(process_argv(os.getpid())).lower()
+    True
+    """
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return []

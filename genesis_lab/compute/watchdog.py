@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genesis_lab.compute.commands import run_command
+from genesis_lab.compute.commands import run_command, same_process
 from genesis_lab.compute.schedulers import list_jobs_command, scheduler_config
 from genesis_lab.errors import GenesisError, SchedulerError
 
@@ -30,21 +30,6 @@ class _Stop(Exception):
 # how long cancelled jobs may take, all together, to have their end in accounting (slurmd kills
 # them, slurmctld tells slurmdbd): seconds, well inside the 30 s a closing cluster waits for us
 SETTLE_SECONDS = 15.0
-
-
-def _alive(pid: int, started: float) -> bool:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        # a recycled pid belongs to a process started later than the one we watch
-        return (
-            proc.is_running()
-            and abs(proc.create_time() - started) < 1.0
-            and (proc.status() != psutil.STATUS_ZOMBIE)
-        )
-    except psutil.Error:
-        return False
 
 
 def cancel_jobs_named(scheduler: str, job_name: str) -> list[str]:
@@ -156,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        while not state["stop"] and _alive(args.pid, args.started):
+        while not state["stop"] and same_process(args.pid, args.started):
             time.sleep(args.poll)
     except _Stop:
         pass

@@ -21,6 +21,7 @@ from jupyterhub.utils import new_token
 from jupyterhub_traefik_proxy.fileprovider import TraefikFileProviderProxy
 from traitlets import Unicode, default
 
+from genesis_lab.compute.commands import process_argv, process_started
 from genesis_lab.fileio import atomic_write_text
 
 __all__ = ["GenesisTraefikProxy", "end_with_parent"]
@@ -43,12 +44,7 @@ def end_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
 
 def _runs_with(pid: int, needle: str) -> bool:
     """Whether process ``pid`` is alive and ``needle`` is one of its arguments."""
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z" and needle.encode() in argv
+    return process_started(pid) > 0 and needle in process_argv(pid)
 
 
 class GenesisTraefikProxy(TraefikFileProviderProxy):

@@ -27,6 +27,7 @@ from genesis_lab.compute.allocations import (
     get_allocations,
     session_environment,
 )
+from genesis_lab.compute.commands import process_started, same_process
 from genesis_lab.errors import AllocationError, GenesisError
 from genesis_lab.hub.accounts import (
     DEFAULT_PREFIX,
@@ -335,21 +336,6 @@ class AllocationSpawnerMixin(HasTraits):
         return await maybe_future(super().run_post_stop_hook())  # type: ignore[misc]
 
 
-def process_started(pid: int) -> int:
-    """When process ``pid`` started (clock ticks after boot; 0 when no such process runs: none,
-    or one that exited and waits for its parent to reap it).
-
-    >>> process_started(os.getpid()) > 0, process_started(0)
-    (True, 0)
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text() if pid > 0 else ""
-    except OSError:
-        return 0
-    fields = stat.rsplit(")", 1)[-1].split()
-    return int(fields[19]) if len(fields) > 19 and fields[0] != "Z" else 0
-
-
 def private_tmp(home: Path) -> str:
     """The session's temporary folder, inside its private home: a shared ``/tmp`` would let the
     first user's ``dask-scratch-space`` (or any fixed name) lock every other user out.
@@ -393,7 +379,7 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
     ).tag(config=True)
 
     account: UnixAccount | None = None
-    _pid_started: int = 0
+    _pid_started: float = 0.0
 
     @default("cmd")
     def _cmd_default(self) -> list[str]:
@@ -457,15 +443,15 @@ class LocalAllocationSpawner(AllocationSpawnerMixin, LocalProcessSpawner):
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
-        self._pid_started = int(state.get("pid_started") or 0)
+        self._pid_started = float(state.get("pid_started") or 0.0)
 
     def clear_state(self) -> None:
         super().clear_state()
-        self._pid_started = 0
+        self._pid_started = 0.0
 
     async def _signal(self, sig: int) -> bool:
         resumed = self.proc is None and self.pid and self._pid_started
-        if resumed and process_started(self.pid) != self._pid_started:
+        if resumed and not same_process(self.pid, self._pid_started):
             return False  # the session is gone; the pid is another process's
         return await super()._signal(sig)
 

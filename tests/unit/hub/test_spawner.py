@@ -144,12 +144,12 @@ def test_a_resumed_sessions_pid_held_by_another_process_is_not_the_session(site)
     import subprocess
     import sys
 
-    from genesis_lab.hub.spawner import process_started
+    from genesis_lab.compute.commands import process_started
 
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         session = spawner_for("alice", site)
-        session.load_state({"pid": stranger.pid, "pid_started": process_started(stranger.pid) - 1})
+        session.load_state({"pid": stranger.pid, "pid_started": process_started(stranger.pid) - 5})
         assert asyncio.run(session.poll()) == 0
         asyncio.run(session.stop())
         assert stranger.poll() is None and session.pid == 0
