@@ -296,11 +296,14 @@ class _Login(NoticeGate, LoginHandler):
         error = "Invalid username or password."
         info = self.authenticator.get_user(username)
         password = data.get("password", "")
-        if info is not None and info.is_valid_password(password):
-            issued = self.authenticator.expired_one_time_password(username)
+        # the password (bcrypt, slow on purpose) is checked again only when there is more to
+        # tell its holder than "invalid"
+        issued = self.authenticator.expired_one_time_password(username) if info else None
+        telling = info is not None and (not info.is_authorized or issued is not None)
+        if telling and info.is_valid_password(password):
             if not info.is_authorized:
                 error = f"User {username} has not been authorized by an administrator yet."
-            elif issued is not None:
+            else:
                 hours = self.authenticator.one_time_password_hours
                 error = (f"This password was issued once, on {issued:%Y-%m-%d %H:%M} UTC, and "
                          f"expired unused after {hours:g} hours: ask an administrator to set a "
