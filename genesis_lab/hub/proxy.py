@@ -98,6 +98,16 @@ class GenesisTraefikProxy(TraefikFileProviderProxy):
             },
         }
 
+    async def _setup_traefik_dynamic_config(self) -> None:
+        # jupyterhub-traefik-proxy merges the routes file an earlier hub left over this start's
+        # settings, and lists are replaced, not merged: a hub that ended without its clean-up
+        # (killed, crashed) would leave its API password's hash to win over this start's, and
+        # every API call, then the hub's start, would fail. Its routes are kept.
+        http = self.dynamic_config.get("http", {})
+        http.get("middlewares", {}).pop("auth_api", None)
+        http.get("routers", {}).pop("route_api", None)
+        await super()._setup_traefik_dynamic_config()
+
     def _stop_previous(self) -> None:
         if not self.pid_file:
             return

@@ -150,9 +150,9 @@ class SimulatorPanel(w.VBox):
             return None
         self.runs += 1
         self.result = ds
-        self.status.value = f"run {self.runs}"
         self.summary.value = _summary_html(self.simulator, ds)
         self._draw(ds)
+        self.status.value = f"run {self.runs}"  # last: says the summary and plot are this run's
         return ds
 
     def _draw(self, ds: Any) -> None:

