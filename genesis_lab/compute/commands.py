@@ -5,14 +5,25 @@ A failure raises :class:`~genesis_lab.errors.SchedulerError` with command, exit 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from genesis_lab.errors import SchedulerError
 
-__all__ = ["pid_alive", "process_argv", "process_started", "run_command", "same_process"]
+__all__ = [
+    "in_daemon_thread",
+    "pid_alive",
+    "process_argv",
+    "process_started",
+    "run_command",
+    "same_process",
+]
 
 
 def run_command(
@@ -131,3 +142,35 @@ def process_argv(pid: int) -> list[str]:
         return psutil.Process(pid).cmdline()
     except psutil.Error:
         return []
+
+
+async def in_daemon_thread(
+    fn: Callable[..., Any], *args: Any, name: str = "genesis-command"
+) -> Any:
+    """``await fn(*args)`` run in a daemon thread: a process told to stop does not wait for it.
+
+    ``asyncio.to_thread`` uses the default executor, whose threads the interpreter joins at exit:
+    a scheduler command that hangs (its controller down, a DNS lookup of it timing out) would
+    hold the hub's or the service's shutdown for up to the command's timeout. Use it for calls
+    whose result is only wanted while the process lives, and whose writes are each whole.
+
+    >>> asyncio.run(in_daemon_thread(sum, [1, 2, 3]))
+    6
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(failed: bool, value: Any) -> None:
+        if not done.done():
+            done.set_exception(value) if failed else done.set_result(value)
+
+    def work() -> None:
+        try:
+            outcome = (False, fn(*args))
+        except BaseException as exc:
+            outcome = (True, exc)
+        with contextlib.suppress(RuntimeError):  # the loop closed: the process is stopping
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await done

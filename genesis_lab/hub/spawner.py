@@ -7,6 +7,7 @@ session as a local process, ``SlurmAllocationSpawner`` (in :mod:`genesis_lab.hub
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import time
@@ -27,7 +28,7 @@ from genesis_lab.compute.allocations import (
     get_allocations,
     session_environment,
 )
-from genesis_lab.compute.commands import process_started, same_process
+from genesis_lab.compute.commands import in_daemon_thread, process_started, same_process
 from genesis_lab.errors import AllocationError, GenesisError
 from genesis_lab.hub.accounts import (
     DEFAULT_PREFIX,
@@ -123,9 +124,11 @@ class AllocationSpawnerMixin(HasTraits):
 
     async def options_form_html(self) -> str:
         """:meth:`render_options_form` for the hub: the balances (the ledger, the batch queue's
-        running jobs) are read in a thread, so a slow ``squeue`` does not hold the hub's loop."""
+        running jobs) are read in a thread, so a slow ``squeue`` holds neither the hub's loop nor
+        its exit."""
         allocations, defaults, chosen = self._form_inputs()
-        return await asyncio.to_thread(render_form, allocations, defaults, chosen=chosen)
+        render = functools.partial(render_form, allocations, defaults, chosen=chosen)
+        return await in_daemon_thread(render, name="genesis-spawn-form")
 
     def _form_inputs(self) -> tuple[list[Allocation], dict[str, str], str]:
         previous = (getattr(self, "orm_spawner", None) and self.orm_spawner.user_options) or {}
@@ -275,7 +278,8 @@ class AllocationSpawnerMixin(HasTraits):
         from genesis_lab.compute.accounting import accounted_usage
         from genesis_lab.hub import queue
 
-        accounted = await asyncio.to_thread(accounted_usage, job_id, settle=10)
+        usage = functools.partial(accounted_usage, job_id, settle=10)
+        accounted = await in_daemon_thread(usage, name="genesis-session-charge")
         if accounted is not None:
             return (*accounted, "sacct")
         code, out, _ = await queue.run_argv(["scontrol", "show", "job", "-o", job_id], 30)

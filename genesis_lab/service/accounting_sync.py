@@ -10,18 +10,16 @@ The cursor (the end of the last pass) is kept beside the ledger.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from genesis_lab.access.unix import hub_user
 from genesis_lab.compute.accounting import ended_jobs, sacct_command
 from genesis_lab.compute.allocations import Allocation, validate_allocations
+from genesis_lab.compute.commands import in_daemon_thread
 from genesis_lab.compute.jobnames import allocation_for, allocation_of
 from genesis_lab.compute.ledger import UsageRecord, get_ledger
 from genesis_lab.errors import GenesisError
@@ -140,32 +138,7 @@ async def run_sync(settings: Settings) -> None:
         return
     while True:
         try:
-            await _in_daemon_thread(sync_once, settings)
+            await in_daemon_thread(sync_once, settings)
         except (GenesisError, OSError) as exc:
             print(f"genesis service: accounting sync failed: {exc}", flush=True)
         await asyncio.sleep(interval)
-
-
-async def _in_daemon_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` in a daemon thread. A service told to stop does not wait for a pass in
-    flight, as it would for ``asyncio.to_thread`` (``asyncio.run`` joins the default executor):
-    a ``sacct`` that hangs (its controller down, a DNS lookup of it timing out) would otherwise
-    hold the service, and so the hub's shutdown, for up to the command's timeout. The pass's
-    charges are appended records, each written whole."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[Any] = loop.create_future()
-
-    def settle(failed: bool, value: Any) -> None:
-        if not done.done():
-            done.set_exception(value) if failed else done.set_result(value)
-
-    def work() -> None:
-        try:
-            outcome = (False, fn(*args))
-        except BaseException as exc:
-            outcome = (True, exc)
-        with contextlib.suppress(RuntimeError):  # the loop closed: the service stopped
-            loop.call_soon_threadsafe(settle, *outcome)
-
-    threading.Thread(target=work, name="accounting-sync", daemon=True).start()
-    return await done
