@@ -159,8 +159,10 @@ def _end_with_parent(sig: int) -> None:
 
 def main() -> int:
     """``python -m genesis_lab.service.witness``: run the witness for the current settings."""
+    import faulthandler
     import signal
 
+    faulthandler.enable()  # a stuck or crashing witness shows every thread's stack (SIGABRT)
     settings = get_settings()
     assert settings.audit_witness_dir is not None and settings.state_dir is not None
     _end_with_parent(signal.SIGTERM)
