@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +19,7 @@ from typing import Any
 from genesis_lab.errors import SchedulerError
 
 __all__ = [
+    "end_with_parent",
     "in_daemon_thread",
     "pid_alive",
     "process_argv",
@@ -174,3 +177,20 @@ async def in_daemon_thread(
 
     threading.Thread(target=work, name=name, daemon=True).start()
     return await done
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
+    """A function asking Linux to send ``sig`` to the calling process when its parent dies: a
+    ``preexec_fn`` for a child, or called at once by a process for itself.
+
+    libc is loaded here, before any fork, so a child only makes one system call. A process that
+    changes its user afterwards loses the setting (Linux clears it): call it after.
+
+    >>> subprocess.run(["true"], preexec_fn=end_with_parent()).returncode
+    0
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    return lambda: libc.prctl(PR_SET_PDEATHSIG, sig)

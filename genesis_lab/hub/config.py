@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis_lab.access.hubapi import AGENT_SCOPE
+from genesis_lab.compute.bound_to_parent import bound_command
 from genesis_lab.hub.accounts import can_switch_users
 from genesis_lab.hub.site import HubSite, hub_site
 from genesis_lab.settings import REPO_DIR, Settings, get_settings
@@ -272,7 +273,6 @@ class HubPlan:
     def scheduler_service(self) -> dict[str, Any]:
         """``genesis-lab scheduler`` as a hub-managed service: schedules outlive user sessions."""
         interval = str(self.settings.pipelines.get("scheduler_interval", 30))
-        command = str(Path(sys.executable).parent / "genesis-lab")
         from genesis_lab.service.hubconfig import service_environment
 
         env = service_environment(self.settings)  # the site's paths, not $HOME's
@@ -280,7 +280,7 @@ class HubPlan:
             env["SLURM_CONF"] = os.environ["SLURM_CONF"]
         return {
             "name": "genesis-scheduler",
-            "command": [command, "scheduler", "--interval", interval],
+            "command": bound_command("genesis_lab.cli", "scheduler", "--interval", interval),
             "environment": env,
         }
 
@@ -319,13 +319,11 @@ class HubPlan:
             *services,
             {
                 "name": "idle-culler",
-                "command": [
-                    sys.executable,
-                    "-m",
+                "command": bound_command(
                     "jupyterhub_idle_culler",
                     f"--timeout={self.site.idle_timeout}",
                     f"--cull-every={every}",
-                ],
+                ),
             },
         ]
 

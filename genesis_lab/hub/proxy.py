@@ -7,11 +7,9 @@ in the hub's root-only state folder; the traefik process ends with the hub, even
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from subprocess import Popen
 from typing import Any
@@ -21,25 +19,10 @@ from jupyterhub.utils import new_token
 from jupyterhub_traefik_proxy.fileprovider import TraefikFileProviderProxy
 from traitlets import Unicode, default
 
-from genesis_lab.compute.commands import process_argv, process_started
+from genesis_lab.compute.commands import end_with_parent, process_argv, process_started
 from genesis_lab.fileio import atomic_write_text
 
-__all__ = ["GenesisTraefikProxy", "end_with_parent"]
-
-PR_SET_PDEATHSIG = 1
-
-
-def end_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
-    """A ``preexec_fn`` asking Linux to send ``sig`` to the child when its parent dies.
-
-    libc is loaded here, before the fork, so the child only makes one system call.
-
-    >>> import subprocess
-    >>> subprocess.run(["true"], preexec_fn=end_with_parent()).returncode
-    0
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    return lambda: libc.prctl(PR_SET_PDEATHSIG, sig)
+__all__ = ["GenesisTraefikProxy"]
 
 
 def _runs_with(pid: int, needle: str) -> bool:

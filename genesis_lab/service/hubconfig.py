@@ -7,10 +7,10 @@ In ``jupyterhub_config.py``: ``c.JupyterHub.services.append(genesis_service(port
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from genesis_lab.access.policy import CLEARANCE_SCOPE_PREFIX, RESTRICTED_MARKINGS, VETTED_SCOPE
+from genesis_lab.compute.bound_to_parent import bound_command
 from genesis_lab.settings import Settings, get_settings
 
 __all__ = [
@@ -69,7 +69,7 @@ def genesis_service(
     return {
         "name": name,
         "url": f"http://127.0.0.1:{port}",
-        "command": [sys.executable, "-m", "genesis_lab.service"],
+        "command": bound_command("genesis_lab.service"),
         "environment": service_environment(settings),
         "oauth_no_confirm": True,
         "display": True,
@@ -87,7 +87,7 @@ def witness_service(*, settings: Settings | None = None) -> dict[str, Any]:
     """
     return {
         "name": WITNESS_NAME,
-        "command": [sys.executable, "-m", "genesis_lab.service.witness"],
+        "command": bound_command("genesis_lab.service.witness"),
         "environment": service_environment(settings),
         "info": {"description": "Keeps the genesis service's signed audit checkpoints"},
     }

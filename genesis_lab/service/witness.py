@@ -148,15 +148,6 @@ async def ask_witness(path: Path, request: dict[str, Any], timeout: float = 5.0)
     return await asyncio.wait_for(exchange(), timeout)
 
 
-def _end_with_parent(sig: int) -> None:
-    """Ask Linux to send ``sig`` when the hub that started this process dies (a hub that crashed
-    leaves no witness behind; the next hub starts its own)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
-
-
 def main() -> int:
     """``python -m genesis_lab.service.witness``: run the witness for the current settings."""
     import faulthandler
@@ -165,7 +156,6 @@ def main() -> int:
     faulthandler.enable()  # a stuck or crashing witness shows every thread's stack (SIGABRT)
     settings = get_settings()
     assert settings.audit_witness_dir is not None and settings.state_dir is not None
-    _end_with_parent(signal.SIGTERM)
 
     async def run() -> None:
         task = asyncio.ensure_future(

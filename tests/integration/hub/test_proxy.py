@@ -1,6 +1,6 @@
 """The hub's Traefik proxy on the shared hub: a session and the genesis service through it, its
-files out of a session account's reach, its sockets on loopback only, and a restart that stops the
-old traefik and keeps the routes."""
+files out of a session account's reach, its sockets on loopback only, a restart that stops the
+old traefik and keeps the routes, and a hub killed outright that leaves nothing running."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 import toml
@@ -139,3 +140,36 @@ def test_a_hub_restart_stops_its_traefik_and_keeps_the_routes(hub, proxied_user)
     assert traefik_pid(hub) != before
     r = status(hub, proxied_user)
     assert r.status_code == 200 and r.json()["started"] == started  # the same session, reached
+
+
+def test_a_hub_killed_outright_leaves_nothing_running_and_the_next_one_starts(hub, proxied_user):
+    """No clean-up runs in a hub killed with SIGKILL: its traefik and its services (the genesis
+    service, its witness, the scheduler) must end by themselves, or they keep the ports and the
+    schedules the next hub's own need; the routes file it leaves must not lock the next one out
+    of traefik's API. The session survives, as in a restart."""
+    from fixtures.hub import _managed_services
+
+    started = status(hub, proxied_user).json()["started"]
+    proxy = psutil.Process(traefik_pid(hub))
+    services = _managed_services(hub.proc.pid)
+    names = " ".join(" ".join(p.cmdline()) for p in services)
+    assert "genesis_lab.service" in names and "scheduler" in names, names
+    hub.proc.kill()
+    hub.proc.wait(10)
+    hub.proc = None
+    _, alive = psutil.wait_procs([proxy, *services], timeout=15)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]
+    assert "auth_api" in (state_dir(hub) / "traefik-routes.toml").read_text()  # left behind
+    hub.start()
+    r = status(hub, proxied_user)
+    assert r.status_code == 200 and r.json()["started"] == started
+    auth = {"Authorization": f"token {hub.user_token(proxied_user)}"}
+    deadline = time.monotonic() + 60  # the hub answers before its services have started
+    while True:
+        catalog = requests.get(f"{hub.url}/services/genesis/api/catalog", headers=auth, timeout=30)
+        if catalog.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert catalog.status_code == 200, catalog.text
+    restarted = _managed_services(hub.proc.pid)
+    assert "genesis_lab.service" in " ".join(" ".join(p.cmdline()) for p in restarted)

@@ -89,7 +89,7 @@ def test_traefik_ends_with_the_hub_that_started_it(tmp_path):
     pid_file = tmp_path / "child.pid"
     parent = subprocess.Popen([sys.executable, "-c", (
         "import subprocess, sys, time\n"
-        "from genesis_lab.hub.proxy import end_with_parent\n"
+        "from genesis_lab.compute.commands import end_with_parent\n"
         f"child = subprocess.Popen({SLEEPER!r}, preexec_fn=end_with_parent())\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
         "time.sleep(120)\n"
@@ -166,3 +166,39 @@ def test_a_hub_killed_without_clean_up_does_not_lock_the_next_one_out_of_traefik
     assert second.traefik_api_password != first.traefik_api_password
     asyncio.run(second.stop())
     assert not Path(files["pid_file"]).exists()
+
+
+def test_a_service_bound_to_the_hub_ends_when_the_hub_is_killed(tmp_path):
+    """Services run through ``compute.bound_to_parent`` end (SIGTERM) when the hub dies outright."""
+    from genesis_lab.compute.bound_to_parent import bound_command
+
+    pid_file = tmp_path / "child.pid"
+    service = bound_command("http.server", "--bind", "127.0.0.1", "0")
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, time\n"
+        f"child = subprocess.Popen({service!r}, stdout=subprocess.DEVNULL,"
+        " stderr=subprocess.DEVNULL)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n"
+    )])  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        time.sleep(1)  # the module is running, not starting
+        assert alive(child)
+        parent.kill()
+        parent.wait(10)
+        assert wait_gone(child), "the service outlived its killed hub"
+    finally:
+        parent.kill()
+        if pid_file.exists() and alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_bound_to_parent_without_a_module_says_how_to_use_it():
+    done = subprocess.run([sys.executable, "-m", "genesis_lab.compute.bound_to_parent"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2 and "MODULE" in done.stderr

@@ -1,0 +1,51 @@
+"""``python -m genesis_lab.compute.bound_to_parent MODULE [ARG ...]``: run ``MODULE`` as
+``python -m MODULE ARG ...`` would, in a process that ends (SIGTERM) when the one that started it
+dies.
+
+The hub starts its managed services this way. A hub that crashes, or is killed, then leaves no
+service behind holding its port, running schedules a second time or answering with the old
+hub's settings: the next hub starts its own.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from collections.abc import Sequence
+
+from genesis_lab.compute.commands import end_with_parent
+
+__all__ = ["bound_command", "main"]
+
+_NAME = "genesis_lab.compute.bound_to_parent"
+
+
+def bound_command(module: str, *args: str) -> list[str]:
+    """The command running ``python -m module args`` bound to the process that starts it.
+
+    >>> bound_command("jupyterhub_idle_culler", "--timeout=60")[-3:]
+    ['genesis_lab.compute.bound_to_parent', 'jupyterhub_idle_culler', '--timeout=60']
+    """
+    return [sys.executable, "-m", _NAME, module, *args]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Bind this process to its parent, then run the module; 2 without one, 1 if the parent
+    has already ended."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-"):
+        print(f"usage: python -m {_NAME} MODULE [ARG ...]", file=sys.stderr)
+        return 2
+    parent = os.getppid()
+    end_with_parent()()
+    if os.getppid() != parent:  # it died before the binding took hold
+        print(f"{argv[0]}: the process that started it has ended", file=sys.stderr)
+        return 1
+    sys.argv = argv
+    runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
