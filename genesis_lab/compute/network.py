@@ -154,12 +154,22 @@ def probe_tcp(bind_address: str, connect_address: str | None = None, timeout: fl
     return "" if arrived else f"no connection arrived on {bind_address} within {timeout:g} s"
 
 
-def free_port(address: str = "127.0.0.1") -> int:
-    """A TCP port on ``address`` that nothing listens on now (for ports a site sets to 0).
+def free_port(address: str = "127.0.0.1", prefer: int | None = None) -> int:
+    """A TCP port on ``address`` that nothing listens on now (for ports a site sets to 0):
+    ``prefer`` itself when it is free (a port kept from an earlier start), else any.
 
     >>> 0 < free_port() < 65536
     True
     """
+    if prefer:
+        with socket.socket() as sock:
+            # as servers bind: a port whose old connections linger (TIME_WAIT) is free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((address, prefer))
+                return prefer
+            except OSError:
+                pass
     with socket.socket() as sock:
         sock.bind((address, 0))
         return sock.getsockname()[1]

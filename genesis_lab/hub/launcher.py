@@ -114,7 +114,7 @@ def prepare(
         sys.executable, "-m", "jupyterhub", "-f", str(CONFIG_FILE),
         f"--JupyterHub.bind_url=http://{plan.site.ip}:{plan.site.port}",
     ]  # fmt: skip
-    hub_port = hub_port or plan.site.hub_port or free_port()
+    hub_port = hub_port or plan.site.hub_port or _kept_port(state / "hub-port")
     launch.argv.append(f"--JupyterHub.hub_port={hub_port}")
     proxy_api_port = proxy_api_port or plan.site.proxy_api_port or free_port()
     api_url = f"http://127.0.0.1:{proxy_api_port}"
@@ -124,6 +124,20 @@ def prepare(
         launch.argv.append(f"--ConfigurableHTTPProxy.api_url={api_url}")
     launch.argv += list(extra_args or [])
     return launch
+
+
+def _kept_port(path: Path) -> int:
+    """The hub's internal port, the same at every start while it is free: sessions outlive a hub
+    that crashed or was restarted, and call the hub's API at the address they were started with.
+    """
+    try:
+        before: int | None = int(path.read_text())
+    except (OSError, ValueError):
+        before = None
+    port = free_port(prefer=before)
+    if port != before:
+        atomic_write_text(path, f"{port}\n", mode=0o600)
+    return port
 
 
 def _check_proxy(plan: HubPlan) -> None:
