@@ -145,8 +145,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     faulthandler.enable()  # a stuck or crashing scheduler shows every thread's stack (SIGABRT)
     stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        # set from another thread: the handler runs in the main thread, which may hold the
+        # event's own lock (inside stop.wait) at that moment, and the lock is not reentrant
+        threading.Thread(target=stop.set, daemon=True).start()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     print(f"genesis-lab scheduler: checking every {args.interval:g} s", flush=True)
     Scheduler(account_of=_hub_accounts()).serve(args.interval, stop)
     return 0

@@ -160,3 +160,27 @@ def test_standalone_scheduler_process_and_runs_outlive_it(demo_challenge):
         e["status"] == "completed" for e in journal.entries(s.id) if e["slot"] in
         {r["slot"] for r in running}), 90)  # fmt: skip
     assert leaderboard("demo")
+
+
+def _scheduler() -> subprocess.Popen:
+    proc = subprocess.Popen([GL, "scheduler", "--interval", "0.05"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    assert "checking every" in proc.stdout.readline()
+    time.sleep(1)  # ticking
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_scheduler_process_stops_at_once_when_told(genesis_home, sig):
+    """The hub stops its scheduler with SIGINT, then SIGTERM: either ends it between ticks, with
+    exit code 0; signals arriving in any part of the tick loop do not hang it."""
+    with _scheduler() as proc:
+        proc.send_signal(sig)
+        assert proc.wait(10) == 0
+    with _scheduler() as proc:
+        deadline = time.monotonic() + 10
+        while proc.poll() is None:  # until it exits (Python's own exit restores the default)
+            assert time.monotonic() < deadline, "the scheduler did not stop"
+            proc.send_signal(sig)
+            time.sleep(0.005)
+        assert proc.wait(10) in (0, -sig)
