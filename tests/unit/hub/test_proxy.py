@@ -84,13 +84,13 @@ def test_traefik_chosen_but_missing_is_refused_naming_the_setting(genesis_home, 
         prepare(port=18765)
 
 
-def test_traefik_ends_with_the_hub_that_started_it(tmp_path):
-    """A parent killed outright (SIGKILL: no cleanup runs) still takes its traefik along."""
+def _ends_with_its_killed_parent(tmp_path: Path, start_child: str, settle: float = 0) -> bool:
+    """Run ``start_child`` (Python code binding ``child`` to a started Popen) in a parent, kill
+    the parent outright (SIGKILL: no cleanup runs), and tell whether the child then ended."""
     pid_file = tmp_path / "child.pid"
     parent = subprocess.Popen([sys.executable, "-c", (
-        "import subprocess, sys, time\n"
-        "from genesis_lab.compute.commands import end_with_parent\n"
-        f"child = subprocess.Popen({SLEEPER!r}, preexec_fn=end_with_parent())\n"
+        "import subprocess, time\n"
+        f"{start_child}\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
         "time.sleep(120)\n"
     )])  # fmt: skip
@@ -100,14 +100,24 @@ def test_traefik_ends_with_the_hub_that_started_it(tmp_path):
             assert time.monotonic() < deadline and parent.poll() is None
             time.sleep(0.05)
         child = int(pid_file.read_text())
+        time.sleep(settle)
         assert alive(child)
         parent.kill()
         parent.wait(10)
-        assert wait_gone(child), "the child outlived its killed parent"
+        return wait_gone(child)
     finally:
         parent.kill()
         if pid_file.exists() and alive(int(pid_file.read_text())):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_traefik_ends_with_the_hub_that_started_it(tmp_path):
+    """A parent killed outright still takes its traefik along."""
+    start = (
+        "from genesis_lab.compute.commands import end_with_parent\n"
+        f"child = subprocess.Popen({SLEEPER!r}, preexec_fn=end_with_parent())"
+    )
+    assert _ends_with_its_killed_parent(tmp_path, start), "the child outlived its killed parent"
 
 
 def test_a_traefik_left_on_this_configuration_is_stopped_and_no_other(tmp_path):
@@ -172,30 +182,13 @@ def test_a_service_bound_to_the_hub_ends_when_the_hub_is_killed(tmp_path):
     """Services run through ``compute.bound_to_parent`` end (SIGTERM) when the hub dies outright."""
     from genesis_lab.compute.bound_to_parent import bound_command
 
-    pid_file = tmp_path / "child.pid"
     service = bound_command("http.server", "--bind", "127.0.0.1", "0")
-    parent = subprocess.Popen([sys.executable, "-c", (
-        "import subprocess, time\n"
+    start = (
         f"child = subprocess.Popen({service!r}, stdout=subprocess.DEVNULL,"
-        " stderr=subprocess.DEVNULL)\n"
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        "time.sleep(120)\n"
-    )])  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline and parent.poll() is None
-            time.sleep(0.05)
-        child = int(pid_file.read_text())
-        time.sleep(1)  # the module is running, not starting
-        assert alive(child)
-        parent.kill()
-        parent.wait(10)
-        assert wait_gone(child), "the service outlived its killed hub"
-    finally:
-        parent.kill()
-        if pid_file.exists() and alive(int(pid_file.read_text())):
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        " stderr=subprocess.DEVNULL)"
+    )
+    # settle: the module is running, not starting
+    assert _ends_with_its_killed_parent(tmp_path, start, settle=1), "it outlived its killed hub"
 
 
 def test_bound_to_parent_without_a_module_says_how_to_use_it():
