@@ -137,13 +137,11 @@ def _fire(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import faulthandler
     import signal
     import threading
 
     from genesis_lab.pipelines.scheduler import Scheduler
 
-    faulthandler.enable()  # a stuck or crashing scheduler shows every thread's stack (SIGABRT)
     stop = threading.Event()
 
     def on_signal(*_: object) -> None:

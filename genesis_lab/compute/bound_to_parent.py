@@ -4,11 +4,13 @@ dies.
 
 The hub starts its managed services this way. A hub that crashes, or is killed, then leaves no
 service behind holding its port, running schedules a second time or answering with the old
-hub's settings: the next hub starts its own.
+hub's settings: the next hub starts its own. Each also has faulthandler enabled: SIGABRT (or a
+crash) writes every thread's stack to its stderr, the hub's log.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import runpy
 import sys
@@ -42,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.getppid() != parent:  # it died before the binding took hold
         print(f"{argv[0]}: the process that started it has ended", file=sys.stderr)
         return 1
+    faulthandler.enable()  # a stuck or crashing service shows every thread's stack (SIGABRT)
     sys.argv = argv
     runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
     return 0

@@ -73,12 +73,10 @@ def single_identity_notice(settings: Settings) -> str:
 def serve(settings: Settings | None = None, *, port: int | None = None) -> None:
     """Listen where the hub says (``JUPYTERHUB_SERVICE_URL``) or on ``127.0.0.1:port``; run forever."""
     import asyncio
-    import faulthandler
     import signal
 
     from genesis_lab.service.accounting_sync import run_sync
 
-    faulthandler.enable()  # a stuck or crashing service shows every thread's stack (SIGABRT)
     settings = settings or get_settings()
     host, bind_port = "127.0.0.1", port
     if settings.service_bind_url and bind_port is None:

@@ -150,10 +150,8 @@ async def ask_witness(path: Path, request: dict[str, Any], timeout: float = 5.0)
 
 def main() -> int:
     """``python -m genesis_lab.service.witness``: run the witness for the current settings."""
-    import faulthandler
     import signal
 
-    faulthandler.enable()  # a stuck or crashing witness shows every thread's stack (SIGABRT)
     settings = get_settings()
     assert settings.audit_witness_dir is not None and settings.state_dir is not None
 
