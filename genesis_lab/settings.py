@@ -10,7 +10,7 @@ import getpass
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -145,6 +145,28 @@ class McpSettings(BaseModel):
     )
 
 
+class PipelinesSettings(BaseModel):
+    """Challenge pipelines (``pipelines`` in the site file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scheduler_interval: float = Field(
+        30, gt=0, le=3600, description="Seconds between the scheduler's looks for due schedules."
+    )
+    results_readable: Literal["site", "owner"] = Field(
+        "site",
+        description="Who reads a stored run: site (every account; leaderboards) or owner "
+        "(its owner and root).",
+    )
+    kernel_start_timeout: int = Field(
+        120,
+        ge=5,
+        le=3600,
+        description="Seconds a run's kernel may take to start before the run fails; a busy "
+        "login node can take more than a minute.",
+    )
+
+
 def _codes(values: list[str], pattern: str, example: str) -> list[str]:
     bad = [v for v in values if not re.fullmatch(pattern, v)]
     if bad:
@@ -251,7 +273,9 @@ class Settings(BaseSettings):
     )
     hub: dict[str, Any] = Field(default_factory=dict, description="Hub section of the site file.")
     service: dict[str, Any] = Field(default_factory=dict, description="Service section.")
-    pipelines: dict[str, Any] = Field(default_factory=dict, description="Pipelines section.")
+    pipelines: PipelinesSettings = Field(
+        default_factory=PipelinesSettings, description="Challenge pipelines: scheduler, results."
+    )
     notifications: dict[str, Any] = Field(default_factory=dict, description="SMTP / webhook.")
     courses: dict[str, Any] = Field(default_factory=dict, description="Training section.")
     dcat: DcatSettings = Field(

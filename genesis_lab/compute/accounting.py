@@ -46,14 +46,21 @@ def _parse(out: str, now: float | None) -> tuple[int, float, float, bool] | str 
 
 
 def sacct_usage(
-    command: list[str], job_id: str, now: float | None = None, *, settle: float = 0.0
+    command: list[str],
+    job_id: str,
+    now: float | None = None,
+    *,
+    settle: float = 0.0,
+    strict: bool = False,
 ) -> tuple[int, float, float] | None:
     """(cores, start, end) of a job from ``sacct``; None when accounting cannot answer.
 
     ``command`` holds ``{job_id}`` and prints ``AllocCPUS|Start|End|ElapsedRaw|State``. A job
     charged as it ends is still running in accounting for a moment: with ``settle`` (seconds)
     this waits up to that long for its end to be recorded; a job still running then counts
-    from its start until now.
+    from its start until now. With ``strict``, a command that fails (no accounting on this
+    cluster) raises :class:`~genesis_lab.errors.SchedulerError` instead of returning None, which
+    then only means accounting has no final record of the job yet.
 
     >>> sacct_usage(["false", "{job_id}"], "1") is None
     True
@@ -65,6 +72,8 @@ def sacct_usage(
         try:
             out = run_command([a.replace("{job_id}", job_id) for a in command], timeout=10).stdout
         except SchedulerError:
+            if strict:
+                raise
             return None
         found = _parse(out, now)
         if found == NEVER_RAN:

@@ -16,7 +16,7 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 
 from genesis_lab.compute.accounting import sacct_usage
 from genesis_lab.compute.ledger import Ledger, UsageRecord
-from genesis_lab.errors import GenesisError
+from genesis_lab.errors import GenesisError, SchedulerError
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,9 @@ __all__ = ["UsagePlugin", "sacct_usage"]
 
 # seconds a departed worker's charge waits for accounting to record its job's end
 SETTLE = 15.0
+# the same when the scheduler closes: its jobs are being cancelled, and a session being stopped
+# has a few seconds before its kernel is killed (the service's accounting sync charges the rest)
+CLOSE_SETTLE = 3.0
 
 
 class UsagePlugin(SchedulerPlugin):
@@ -106,10 +109,9 @@ class UsagePlugin(SchedulerPlugin):
         return self._charge_later(entry, time.time(), SETTLE)
 
     async def close(self) -> None:
-        # no settling here: a session being stopped has seconds before SLURM kills it
         now = time.time()
         for worker in list(self.active):
-            self._charge_later(self.active.pop(worker), now)
+            self._charge_later(self.active.pop(worker), now, CLOSE_SETTLE)
         if self.pending:
             await asyncio.wait(list(self.pending), timeout=60)
 
@@ -123,12 +125,14 @@ class UsagePlugin(SchedulerPlugin):
         if job_id and job_id in self.charged_jobs:
             return None
         if job_id and self.sacct:
-            found = sacct_usage(self.sacct, job_id, end, settle=settle)
+            try:
+                found = sacct_usage(self.sacct, job_id, end, settle=settle, strict=True)
+            except SchedulerError:
+                found, self.sacct = None, None  # accounting is off on this cluster; stop asking
             if found is not None:
                 self.charged_jobs.add(job_id)
                 cores, s, e = found
                 return self._append(job_id, cores, s, e, "sacct")
-            self.sacct = None  # accounting is off on this cluster; stop asking
         if job_id and job_id in self.job_starts:
             self.charged_jobs.add(job_id)
             cores, job_start = self.job_starts[job_id]

@@ -272,7 +272,7 @@ class HubPlan:
     @property
     def scheduler_service(self) -> dict[str, Any]:
         """``genesis-lab scheduler`` as a hub-managed service: schedules outlive user sessions."""
-        interval = str(self.settings.pipelines.get("scheduler_interval", 30))
+        interval = f"{self.settings.pipelines.scheduler_interval:g}"
         from genesis_lab.service.hubconfig import service_environment
 
         env = service_environment(self.settings)  # the site's paths, not $HOME's

@@ -187,7 +187,13 @@ def _kernel_env(metrics_file: Path, extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def execute(prep: Prepared, folder: Path, *, env: Mapping[str, str] | None = None) -> Execution:
+def execute(
+    prep: Prepared,
+    folder: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    start_timeout: int = 120,
+) -> Execution:
     """Execute the challenge notebook with papermill's ``genesis`` engine into ``folder``.
 
     Writes ``notebook.ipynb`` (executed, with papermill metadata) and ``metrics.json``.
@@ -216,6 +222,7 @@ def execute(prep: Prepared, folder: Path, *, env: Mapping[str, str] | None = Non
             request_save_on_cell_execute=False,
             cwd=str(folder),
             execution_timeout=ch.timeout,
+            start_timeout=start_timeout,
             kernel_env=_kernel_env(metrics_file, env or {}),
             # Outputs and metrics are complete once the last cell replied: stop the kernel
             # at once instead of waiting for its graceful exit.
@@ -288,15 +295,13 @@ def run(
         check_allocation(alloc, settings.user)
         env = session_environment(alloc)
         alloc_id = alloc.id
-    store = ResultsStore(
-        settings.results_root, readable=settings.pipelines.get("results_readable", "site")
-    )
+    store = ResultsStore(settings.results_root, readable=settings.pipelines.results_readable)
     if not force and (hit := store.lookup(ch.id, prep.key)) is not None:
         return RunResult(hit, cached=True)
     run_id = store.new_run_id(prep.key)
     work = store.begin(ch.id, run_id)
     shutil.copyfile(ch.notebook_path, work / "source.ipynb")
-    result = execute(prep, work, env=env)
+    result = execute(prep, work, env=env, start_timeout=settings.pipelines.kernel_start_timeout)
     files = {name: _sha256(work / name) for name in ("source.ipynb", NOTEBOOK_FILE, METRICS_FILE)}
     crate = build_crate(
         ch,

@@ -68,7 +68,7 @@ def verify(run_id: str, *, settings: Settings | None = None) -> Verification:
         if old_pk.get(n) != prep.packages.get(n)
     }
     with tempfile.TemporaryDirectory(prefix="genesis-verify-") as scratch:
-        result = execute(prep, Path(scratch))
+        result = execute(prep, Path(scratch), start_timeout=settings.pipelines.kernel_start_timeout)
     rows = []
     for name, metric in ch.metrics.items():
         old = record.metrics.get(name)

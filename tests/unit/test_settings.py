@@ -51,3 +51,32 @@ def test_missing_site_file_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("GENESIS_SITE_FILE", str(tmp_path / "nope.yaml"))
     with pytest.raises(SettingsError, match="GENESIS_SITE_FILE"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "allowed"),
+    [
+        ("results_readable: everyone", "results_readable", "'site' or 'owner'"),
+        ("kernel_start_timeout: 1", "kernel_start_timeout", "greater than or equal to 5"),
+        ("scheduler_interval: 0", "scheduler_interval", "greater than 0"),
+        ("kernel_timeout: 60", "kernel_timeout", "Extra inputs"),
+    ],
+)
+def test_a_bad_pipelines_setting_names_the_field_and_what_is_allowed(
+    tmp_path, monkeypatch, section, field, allowed
+):
+    site = tmp_path / "site.yaml"
+    site.write_text(f"pipelines:\n  {section}\n")
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert f"pipelines.{field}" in str(info.value) and allowed in str(info.value)
+
+
+def test_pipelines_settings_default_and_read_from_the_site_file(tmp_path, monkeypatch):
+    assert load_settings().pipelines.kernel_start_timeout == 120
+    site = tmp_path / "site.yaml"
+    site.write_text("pipelines:\n  kernel_start_timeout: 30\n  results_readable: owner\n")
+    monkeypatch.setenv("GENESIS_SITE_FILE", str(site))
+    s = load_settings()
+    assert (s.pipelines.kernel_start_timeout, s.pipelines.results_readable) == (30, "owner")

@@ -103,6 +103,40 @@ def test_a_run_that_records_no_metrics_fails(demo_challenge):
         run("demo", record=False)
 
 
+def test_a_kernel_that_never_answers_fails_the_run_after_the_sites_start_timeout(
+    demo_challenge, tmp_path, monkeypatch
+):
+    import os
+    import sys
+
+    import psutil
+
+    from fixtures.challenges import write_demo_challenge
+    from genesis_lab.settings import reset_settings
+
+    marker = f"mute-kernel-{os.getpid()}"
+    spec = tmp_path / "jupyter" / "kernels" / "mute"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-c", f"import time; time.sleep(600)  # {marker}", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Mute",
+                                                  "language": "python"}))  # fmt: skip
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    write_demo_challenge(demo_challenge.parent, "mute", kernel="mute")
+    monkeypatch.setenv("GENESIS_PIPELINES", json.dumps({"kernel_start_timeout": 5}))
+    reset_settings()
+    t0 = time.monotonic()
+    with pytest.raises(RunFailedError, match="Kernel didn't respond in 5 seconds") as err:
+        run("mute")
+    assert 5 <= time.monotonic() - t0 < 60
+    status = json.loads((get_settings().results_root / "mute" / err.value.run_id / "status.json")
+                        .read_text())  # fmt: skip
+    assert status["status"] == "failed"
+    deadline = time.monotonic() + 10
+    while any(marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])):
+        assert time.monotonic() < deadline, "the kernel that never answered is still running"
+        time.sleep(0.2)
+
+
 def test_leaderboard_and_verify(demo_challenge):
     ids = {n: run("demo", n=n).run_id for n in (2, 6, 4)}
     with pytest.raises(RunFailedError):

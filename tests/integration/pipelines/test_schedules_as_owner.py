@@ -58,7 +58,7 @@ def test_hub_scheduler_fires_an_owners_schedule_as_them_into_the_site_store(
     monkeypatch.setenv("GENESIS_SITE_FILE", str(slurm_hub.site_file))
     reset_settings()
     settings = get_settings()
-    interval = float(settings.pipelines.get("scheduler_interval", 30))
+    interval = settings.pipelines.scheduler_interval
     s = ScheduleBook().add("codon-table-variants", "* * * * * */10", owner=owner.pw_name,
                            allocation="physics-slurm")  # fmt: skip
     journal = Journal(settings)
