@@ -73,7 +73,8 @@ def _hub_runs(pid: int, state_dir: object) -> bool:
     from genesis_lab.compute.commands import process_argv
 
     argv = process_argv(pid)
-    if not _alive(pid) or not any(a == "jupyterhub" or a.endswith("/jupyterhub") for a in argv):
+    hub = ("jupyterhub", "genesis_lab.hub.app")
+    if not _alive(pid) or not any(a in hub or a.endswith("/jupyterhub") for a in argv):
         return False
     try:
         cwd = os.readlink(f"/proc/{pid}/cwd")  # PermissionError: another user's hub

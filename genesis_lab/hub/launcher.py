@@ -111,7 +111,7 @@ def prepare(
         launch.env["GENESIS_SITE_FILE"] = str(plan.settings.site_file)
     launch.env["GENESIS_HOME"] = str(plan.settings.home)
     launch.argv = [
-        sys.executable, "-m", "jupyterhub", "-f", str(CONFIG_FILE),
+        sys.executable, "-m", "genesis_lab.hub.app", "-f", str(CONFIG_FILE),
         f"--JupyterHub.bind_url=http://{plan.site.ip}:{plan.site.port}",
     ]  # fmt: skip
     hub_port = hub_port or plan.site.hub_port or _kept_port(state / "hub-port")

@@ -110,8 +110,8 @@ def test_a_kernel_that_never_answers_fails_the_run_after_the_sites_start_timeout
     import sys
 
     import psutil
-
     from fixtures.challenges import write_demo_challenge
+
     from genesis_lab.settings import reset_settings
 
     marker = f"mute-kernel-{os.getpid()}"
@@ -132,7 +132,9 @@ def test_a_kernel_that_never_answers_fails_the_run_after_the_sites_start_timeout
                         .read_text())  # fmt: skip
     assert status["status"] == "failed"
     deadline = time.monotonic() + 10
-    while any(marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])):
+    while any(
+        marker in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+    ):
         assert time.monotonic() < deadline, "the kernel that never answered is still running"
         time.sleep(0.2)
 
