@@ -6,6 +6,7 @@ Argument lists only (no shell); an unreadable answer is ``UNKNOWN``, never "the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -97,11 +98,19 @@ async def run_argv(argv: list[str], timeout: float = 30.0) -> tuple[int, str, st
     except FileNotFoundError as exc:
         return 127, "", str(exc)
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel that comes
+        # as the command ends, and a hub poll loop then outlives the hub's shutdown
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
         await proc.wait()
         return 124, "", f"{argv[0]} timed out after {timeout:g} s"
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):  # it may have ended meanwhile
+            proc.kill()
+        await proc.wait()  # a killed process ends at once
+        raise
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 

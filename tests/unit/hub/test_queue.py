@@ -42,3 +42,40 @@ def test_pending_report_reads_like_a_queue_display():
         "reason: Resources"
     )
     assert "N/A" not in JobReport(phase=PENDING, state="PENDING", start_estimate="N/A").describe()
+
+
+def test_a_cancelled_command_ends_with_its_caller_and_a_slow_one_times_out(tmp_path):
+    import asyncio
+    import time
+    from pathlib import Path
+
+    from genesis_lab.hub.queue import run_argv
+
+    pid_file = tmp_path / "pid"
+
+    async def cancel_mid_command():
+        task = asyncio.ensure_future(
+            run_argv(["sh", "-c", f"echo $$ > {pid_file}; exec sleep 30"], timeout=60)
+        )
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return int(pid_file.read_text())
+
+    def running(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except FileNotFoundError:
+            return False
+
+    pid = asyncio.run(cancel_mid_command())
+    deadline = time.monotonic() + 5
+    while running(pid):
+        assert time.monotonic() < deadline, "the cancelled command still runs"
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    assert asyncio.run(run_argv(["sleep", "30"], timeout=0.3))[0] == 124
+    assert time.monotonic() - t0 < 5
+    assert asyncio.run(run_argv(["sh", "-c", "echo hi; exit 3"])) == (3, "hi\n", "")
