@@ -34,7 +34,7 @@ def _cull_request(hub, name: str) -> float:
     """When the culler's DELETE of ``name``'s server reached the hub (its log line's time, which
     is the answer's, less the request's duration); hub log times are local, as is this test's."""
     pattern = re.compile(
-        r"\[I (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) JupyterHub \S+\] \d{3} DELETE "
+        r"\[I (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) GenesisHub \S+\] \d{3} DELETE "
         rf"/hub/api/users/{name}/server \([^)]*idle-culler[^)]*\) ([\d.]+)ms"
     )
     deadline = time.monotonic() + 15  # the line is written once the answer is sent
