@@ -6,6 +6,11 @@ The hub starts its managed services this way. A hub that crashes, or is killed, 
 service behind holding its port, running schedules a second time or answering with the old
 hub's settings: the next hub starts its own. Each also has faulthandler enabled: SIGABRT (or a
 crash) writes every thread's stack to its stderr, the hub's log.
+
+SIGINT, with which JupyterHub asks a service to stop, is Python's default (KeyboardInterrupt) again
+in the service. A hub started in the background by a shell (``make up &``, a CI runner) passes
+on an ignored SIGINT, and a service that installs no handler of its own (the idle culler) then
+ignored the hub's request: each stop of the hub waited out JupyterHub's interrupt timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import runpy
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -45,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{argv[0]}: the process that started it has ended", file=sys.stderr)
         return 1
     faulthandler.enable()  # a stuck or crashing service shows every thread's stack (SIGABRT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.argv = argv
     runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
     return 0

@@ -191,6 +191,33 @@ def test_a_service_bound_to_the_hub_ends_when_the_hub_is_killed(tmp_path):
     assert _ends_with_its_killed_parent(tmp_path, start, settle=1), "it outlived its killed hub"
 
 
+def test_a_bound_service_stops_on_sigint_even_when_its_hub_was_started_ignoring_it(tmp_path):
+    """A shell's background job (``make up &``, a CI runner) starts with SIGINT ignored, and its
+    children inherit that; JupyterHub stops a service with SIGINT first."""
+    from genesis_lab.compute.bound_to_parent import bound_command
+
+    (tmp_path / "waits_for_interrupt.py").write_text(
+        "import time\n"
+        "try:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print('interrupted')\n"
+    )
+    service = subprocess.Popen(
+        bound_command("waits_for_interrupt"),
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        time.sleep(1.5)  # the module is running, not starting
+        service.send_signal(signal.SIGINT)
+        out, _ = service.communicate(timeout=5)
+    finally:
+        service.kill()
+        service.wait()
+    assert service.returncode == 0 and out == "interrupted\n"
+
+
 def test_bound_to_parent_without_a_module_says_how_to_use_it():
     done = subprocess.run([sys.executable, "-m", "genesis_lab.compute.bound_to_parent"],
                           capture_output=True, text=True, check=False)  # fmt: skip
