@@ -5,7 +5,9 @@ then waits for all of them without a limit. A task that outlives its cancellatio
 whose cancel was lost in Python 3.11's ``asyncio.wait_for``, a ``finally`` awaiting a hung
 command) then keeps the hub's process alive with its port, pid file and database lock held,
 and the next ``make up`` fails. :class:`GenesisHub` waits ``shutdown_task_timeout`` seconds and
-logs the stack of every task still running before it stops the loop.
+logs the stack of every task still running before it stops the loop. It also stops its periodic
+callbacks first, as JupyterHub's ``stop()`` does and its signal handler does not: a service
+health check during the services' clean-up raised ``AttributeError`` in the log.
 
 ``genesis-lab up`` runs it as ``python -m genesis_lab.hub.app -f jupyterhub_config.py``; it takes
 every option ``jupyterhub`` takes.
@@ -40,6 +42,9 @@ class GenesisHub(JupyterHub):
             self.log.critical("Initiating shutdown...")
         else:
             self.log.critical("Received signal %s, initiating shutdown...", sig.name)
+        # no service health check or activity update while the services are being stopped
+        for periodic in self._periodic_callbacks.values():
+            periodic.stop()
         await self.cleanup()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:

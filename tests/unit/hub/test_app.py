@@ -32,6 +32,11 @@ def test_shutdown_stops_the_loop_in_time_and_logs_a_task_that_ignores_its_cancel
                 continue  # the cancel is lost, as in a wait_for that swallowed it
 
     async def main():
+        from tornado.ioloop import PeriodicCallback
+
+        health_check = PeriodicCallback(lambda: None, 1000)
+        health_check.start()
+        hub._periodic_callbacks["service_check"] = health_check
         stubborn = asyncio.ensure_future(stubborn_poll_loop())
         polite = asyncio.ensure_future(asyncio.sleep(60))
         await asyncio.sleep(0.1)
@@ -39,6 +44,7 @@ def test_shutdown_stops_the_loop_in_time_and_logs_a_task_that_ignores_its_cancel
         await hub.shutdown_cancel_tasks()
         took = time.monotonic() - t0
         assert polite.cancelled() and not stubborn.done()
+        assert not health_check.is_running()
         running["stubborn"] = False
         await stubborn
         return took
