@@ -1,4 +1,4 @@
-"""``python -m genesis_lab.compute.bound_to_parent MODULE [ARG ...]``: run ``MODULE`` as
+"""``python -m genesis_lab.compute.bound_to_parent [--parent PID] MODULE [ARG ...]``: run ``MODULE`` as
 ``python -m MODULE ARG ...`` would, in a process that ends (SIGTERM) when the one that started it
 dies.
 
@@ -29,23 +29,32 @@ __all__ = ["bound_command", "main"]
 _NAME = "genesis_lab.compute.bound_to_parent"
 
 
-def bound_command(module: str, *args: str) -> list[str]:
-    """The command running ``python -m module args`` bound to the process that starts it.
+def bound_command(module: str, *args: str, parent: int | None = None) -> list[str]:
+    """The command running ``python -m module args`` bound to ``parent`` (default: this process),
+    the process that will start it.
 
-    >>> bound_command("jupyterhub_idle_culler", "--timeout=60")[-3:]
-    ['genesis_lab.compute.bound_to_parent', 'jupyterhub_idle_culler', '--timeout=60']
+    The parent's pid is in the command: a parent that dies while the child is still starting
+    Python is then noticed, where ``os.getppid()`` would already name the process that adopted
+    the child.
+
+    >>> bound_command("jupyterhub_idle_culler", "--timeout=60", parent=42)[-5:]
+    ['genesis_lab.compute.bound_to_parent', '--parent', '42', 'jupyterhub_idle_culler', '--timeout=60']
     """
-    return [sys.executable, "-m", _NAME, module, *args]
+    pid = os.getpid() if parent is None else parent
+    return [sys.executable, "-m", _NAME, "--parent", str(pid), module, *args]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Bind this process to its parent, then run the module; 2 without one, 1 if the parent
     has already ended."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    parent = None
+    if len(argv) >= 2 and argv[0] == "--parent" and argv[1].isdigit():
+        parent, argv = int(argv[1]), argv[2:]
     if not argv or argv[0].startswith("-"):
-        print(f"usage: python -m {_NAME} MODULE [ARG ...]", file=sys.stderr)
+        print(f"usage: python -m {_NAME} [--parent PID] MODULE [ARG ...]", file=sys.stderr)
         return 2
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
     end_with_parent()()
     if os.getppid() != parent:  # it died before the binding took hold
         print(f"{argv[0]}: the process that started it has ended", file=sys.stderr)

@@ -178,17 +178,31 @@ def test_a_hub_killed_without_clean_up_does_not_lock_the_next_one_out_of_traefik
     assert not Path(files["pid_file"]).exists()
 
 
+# a hub starting a service: the command names the hub's pid, so it is built in the hub
+START_BOUND_SERVICE = (
+    "from genesis_lab.compute.bound_to_parent import bound_command\n"
+    "child = subprocess.Popen(bound_command('http.server', '--bind', '127.0.0.1', '0'),"
+    " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
+)
+
+
 def test_a_service_bound_to_the_hub_ends_when_the_hub_is_killed(tmp_path):
     """Services run through ``compute.bound_to_parent`` end (SIGTERM) when the hub dies outright."""
+    # settle: the module is running, not starting
+    assert _ends_with_its_killed_parent(tmp_path, START_BOUND_SERVICE, settle=1), (
+        "it outlived its killed hub"
+    )
+
+
+def test_a_service_whose_hub_dies_while_it_is_still_starting_ends_too(tmp_path):
+    """The hub killed in the moment after it spawned a service, before that service's Python
+    has bound it: the service must not bind itself to the process that adopted it instead."""
     from genesis_lab.compute.bound_to_parent import bound_command
 
-    service = bound_command("http.server", "--bind", "127.0.0.1", "0")
-    start = (
-        f"child = subprocess.Popen({service!r}, stdout=subprocess.DEVNULL,"
-        " stderr=subprocess.DEVNULL)"
+    assert bound_command("m")[-3:] == ["--parent", str(os.getpid()), "m"]
+    assert _ends_with_its_killed_parent(tmp_path, START_BOUND_SERVICE), (
+        "it outlived the hub killed at its start"
     )
-    # settle: the module is running, not starting
-    assert _ends_with_its_killed_parent(tmp_path, start, settle=1), "it outlived its killed hub"
 
 
 def test_a_bound_service_stops_on_sigint_even_when_its_hub_was_started_ignoring_it(tmp_path):
