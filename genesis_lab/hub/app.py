@@ -3,8 +3,8 @@
 JupyterHub's ``shutdown_cancel_tasks`` cancels every task of its event loop after the clean-up and
 then waits for all of them without a limit. A task that outlives its cancellation (a poll loop
 whose cancel was lost in Python 3.11's ``asyncio.wait_for``, a ``finally`` awaiting a hung
-command) then keeps the hub's process alive with its port, pid file and database lock held,
-and the next ``make up`` fails. :class:`GenesisHub` waits ``shutdown_task_timeout`` seconds and
+command) then keeps the stopped hub's process alive, holding its ports and pid file, so the
+next ``make up`` finds it still running. :class:`GenesisHub` waits ``shutdown_task_timeout`` seconds and
 logs the stack of every task still running before it stops the loop. It also stops its periodic
 callbacks first, as JupyterHub's ``stop()`` does and its signal handler does not: a service
 health check during the services' clean-up raised ``AttributeError`` in the log.
