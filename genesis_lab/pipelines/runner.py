@@ -191,10 +191,12 @@ def execute(
     prep: Prepared,
     folder: Path,
     *,
+    start_timeout: int,
     env: Mapping[str, str] | None = None,
-    start_timeout: int = 120,
 ) -> Execution:
-    """Execute the challenge notebook with papermill's ``genesis`` engine into ``folder``.
+    """Execute the challenge notebook with papermill's ``genesis`` engine into ``folder``; a
+    kernel that does not answer within ``start_timeout`` seconds (the site's
+    ``pipelines.kernel_start_timeout``) fails the run.
 
     Writes ``notebook.ipynb`` (executed, with papermill metadata) and ``metrics.json``.
     """
